@@ -46,60 +46,63 @@ type ControlSpec struct {
 }
 
 // Config is the s3baseline.yaml file (or the defaults when there is none).
+// Its JSON form (the keys of the file, with every baseline inlined in full
+// and rules under "buckets") lets a saved plan carry its scope and settings,
+// so apply and rollback need no config file; see Rule.MarshalJSON.
 type Config struct {
 	// Path is the file it came from; empty for the defaults.
-	Path string
+	Path string `json:"path,omitempty"`
 	// Baseline is the default baseline of every bucket in scope.
-	Baseline *Baseline
+	Baseline *Baseline `json:"baseline"`
 	// Regions, when not empty, limits the buckets to these home regions.
-	Regions  []string
-	Settings Settings
+	Regions  []string `json:"regions,omitempty"`
+	Settings Settings `json:"settings"`
 	// Rules are tried in order; the first match wins.
-	Rules []Rule
+	Rules []Rule `json:"buckets,omitempty"`
 }
 
 // Settings are the values the controls are enforced with.
 type Settings struct {
-	Logging       LoggingSettings
-	Encryption    EncryptionSettings
-	Notifications NotificationSettings
-	AdminLock     AdminLockSettings
-	CloudTrail    CloudTrailSettings
+	Logging       LoggingSettings      `json:"logging"`
+	Encryption    EncryptionSettings   `json:"encryption"`
+	Notifications NotificationSettings `json:"notifications"`
+	AdminLock     AdminLockSettings    `json:"admin_lock"`
+	CloudTrail    CloudTrailSettings   `json:"cloudtrail"`
 }
 
 // LoggingSettings configure access_logging.
 type LoggingSettings struct {
 	// TargetBucket is a template with {account} and {region}.
-	TargetBucket string
-	TargetPrefix string
-	CreateTarget bool
+	TargetBucket string `json:"target_bucket"`
+	TargetPrefix string `json:"target_prefix"`
+	CreateTarget bool   `json:"create_target"`
 }
 
 // EncryptionSettings configure default_encryption.
 type EncryptionSettings struct {
 	// KMSKey is an alias, key id or key ARN, resolved per region.
-	KMSKey    string
-	CreateKey bool
+	KMSKey    string `json:"kms_key"`
+	CreateKey bool   `json:"create_key"`
 }
 
 // NotificationSettings configure event_notifications.
 type NotificationSettings struct {
 	// Topic is a topic name (per region) or a topic ARN.
-	Topic       string
-	Events      []string
-	CreateTopic bool
+	Topic       string   `json:"topic"`
+	Events      []string `json:"events"`
+	CreateTopic bool     `json:"create_topic"`
 }
 
 // AdminLockSettings configure admin_policy_lock.
 type AdminLockSettings struct {
-	Principals []string
+	Principals []string `json:"principals"`
 }
 
 // CloudTrailSettings configure cloudtrail_data_events.
 type CloudTrailSettings struct {
-	TrailName string
+	TrailName string `json:"trail_name"`
 	// Bucket is a template with {account}.
-	Bucket string
+	Bucket string `json:"bucket"`
 }
 
 // Rule is one entry of the config's buckets list.

@@ -1,0 +1,79 @@
+package baselines
+
+import (
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Assign decides what the config holds one bucket to. The first rule that
+// matches wins: its glob must match the name and every one of its
+// match_tags must be present with that value (each test only when the rule
+// has it). A bucket no rule matches gets the default baseline.
+//
+// tags are the bucket's tags; pass nil when NeedsTags is false. Tags only
+// ever matter through rules in the file: a tag cannot pick a baseline by
+// itself, or anyone who may tag a bucket could lower its protection.
+//
+// An exemption holds through its until date (UTC, inclusive); from the day
+// after, it is listed under Lapsed and the control is enforced again.
+func (c *Config) Assign(bucket string, tags map[string]string, now time.Time) Assignment {
+	a := Assignment{Baseline: c.Baseline}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if !r.matches(bucket, tags) {
+			continue
+		}
+		a.Rule = r
+		if r.Baseline != nil {
+			a.Baseline = r.Baseline
+		}
+		var until string
+		if !r.Until.IsZero() {
+			until = r.Until.Format(dateLayout)
+		}
+		// Dates in YYYY-MM-DD order compare as strings.
+		lapsed := until != "" && now.UTC().Format(dateLayout) > until
+		for _, id := range r.Exempt {
+			e := Exemption{Control: id, Reason: r.Reason, Until: until}
+			if lapsed {
+				a.Lapsed = append(a.Lapsed, e)
+			} else {
+				a.Exempt = append(a.Exempt, e)
+			}
+		}
+		break
+	}
+	return a
+}
+
+func (r *Rule) matches(bucket string, tags map[string]string) bool {
+	if r.Match != "" {
+		if ok, err := path.Match(r.Match, bucket); err != nil || !ok {
+			return false
+		}
+	}
+	for k, v := range r.MatchTags {
+		if got, ok := tags[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// NeedsTags reports whether any rule matches on tags, i.e. whether
+// observing a bucket must read its tags before it can be assigned.
+func (c *Config) NeedsTags() bool {
+	return slices.ContainsFunc(c.Rules, func(r Rule) bool { return len(r.MatchTags) > 0 })
+}
+
+// InRegion reports whether buckets homed in region are in scope.
+func (c *Config) InRegion(region string) bool {
+	return len(c.Regions) == 0 || slices.Contains(c.Regions, region)
+}
+
+// ExpandTemplate fills {account} and {region} into a bucket name template.
+func ExpandTemplate(tmpl, account, region string) string {
+	return strings.NewReplacer(accountPlaceholder, account, regionPlaceholder, region).Replace(tmpl)
+}

@@ -1,0 +1,208 @@
+package baselines
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+func TestAssign(t *testing.T) {
+	dir := t.TempDir()
+	c, err := LoadConfig(writeFile(t, dir, "s3baseline.yaml", `baseline: high
+buckets:
+  - match: "public-*"
+    baseline: low
+    reason: public site
+  - match: "public-special"
+    baseline: medium
+  - match: "logs-*"
+    match_tags: {team: platform}
+    exempt: [event_notifications]
+    reason: platform consumes its logs itself
+  - match_tags: {team: analytics, env: prod}
+    exempt: [event_notifications, tls_only]
+    reason: analytics pipeline
+    until: 2027-06-30
+  - match: "legacy-?"
+    exempt: [tls_only]
+    reason: old clients
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
+	analytics := map[string]string{"team": "analytics", "env": "prod"}
+	exempt := func(until string, ids ...settings.ControlID) []Exemption {
+		var out []Exemption
+		for _, id := range ids {
+			out = append(out, Exemption{Control: id, Reason: "analytics pipeline", Until: until})
+		}
+		return out
+	}
+	cases := map[string]struct {
+		reason   string
+		bucket   string
+		tags     map[string]string
+		now      time.Time
+		baseline string
+		rule     int // index of the matching rule, -1 for none
+		exempt   []Exemption
+		lapsed   []Exemption
+	}{
+		"default": {
+			reason: "no rule matches: the default baseline", bucket: "data", now: now, baseline: "high", rule: -1,
+		},
+		"glob": {
+			reason: "the glob picks the rule's baseline", bucket: "public-www", now: now, baseline: "low", rule: 0,
+		},
+		"first match wins": {
+			reason: "public-special matches two rules; the first wins", bucket: "public-special", now: now, baseline: "low", rule: 0,
+		},
+		"glob is whole-name": {
+			reason: "a glob must match the whole name", bucket: "my-public-www", now: now, baseline: "high", rule: -1,
+		},
+		"glob ? is one character": {
+			reason: "? matches exactly one character", bucket: "legacy-12", now: now, baseline: "high", rule: -1,
+		},
+		"glob and tags": {
+			reason: "with match and match_tags both must hold", bucket: "logs-a", tags: map[string]string{"team": "platform", "x": "y"},
+			now: now, baseline: "high", rule: 2,
+			exempt: []Exemption{{Control: settings.EventNotifications, Reason: "platform consumes its logs itself"}},
+		},
+		"glob without the tag": {
+			reason: "the name alone is not enough", bucket: "logs-a", tags: map[string]string{"team": "other"}, now: now, baseline: "high", rule: -1,
+		},
+		"tags only": {
+			reason: "all tags must be present and equal", bucket: "lake", tags: analytics, now: now, baseline: "high", rule: 3,
+			exempt: exempt("2027-06-30", settings.EventNotifications, settings.TLSOnly),
+		},
+		"tags partly": {
+			reason: "one tag missing: no match", bucket: "lake", tags: map[string]string{"team": "analytics"}, now: now, baseline: "high", rule: -1,
+		},
+		"tags not read": {
+			reason: "nil tags match no tag rule", bucket: "lake", now: now, baseline: "high", rule: -1,
+		},
+		"until today": {
+			reason: "the exemption holds through its until date", bucket: "lake", tags: analytics,
+			now: time.Date(2027, 6, 30, 23, 59, 59, 0, time.UTC), baseline: "high", rule: 3,
+			exempt: exempt("2027-06-30", settings.EventNotifications, settings.TLSOnly),
+		},
+		"until passed": {
+			reason: "from the day after, the exemption has lapsed", bucket: "lake", tags: analytics,
+			now: time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC), baseline: "high", rule: 3,
+			lapsed: exempt("2027-06-30", settings.EventNotifications, settings.TLSOnly),
+		},
+		"until is a UTC date": {
+			reason: "1 July 01:00 in UTC+2 is still 30 June in UTC", bucket: "lake", tags: analytics,
+			now: time.Date(2027, 7, 1, 1, 0, 0, 0, time.FixedZone("CEST", 2*3600)), baseline: "high", rule: 3,
+			exempt: exempt("2027-06-30", settings.EventNotifications, settings.TLSOnly),
+		},
+		"no until": {
+			reason: "without until an exemption never lapses", bucket: "legacy-1", now: time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC),
+			baseline: "high", rule: 4,
+			exempt: []Exemption{{Control: settings.TLSOnly, Reason: "old clients"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			a := c.Assign(tc.bucket, tc.tags, tc.now)
+			if a.Baseline == nil || a.Baseline.Name != tc.baseline {
+				t.Errorf("%s: baseline %v, want %s", tc.reason, a.Baseline, tc.baseline)
+			}
+			var wantRule *Rule
+			if tc.rule >= 0 {
+				wantRule = &c.Rules[tc.rule]
+			}
+			if a.Rule != wantRule {
+				t.Errorf("%s: rule %+v, want rule %d", tc.reason, a.Rule, tc.rule)
+			}
+			if diff := cmp.Diff(tc.exempt, a.Exempt); diff != "" {
+				t.Errorf("%s: exempt -want +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.lapsed, a.Lapsed); diff != "" {
+				t.Errorf("%s: lapsed -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+	if !c.NeedsTags() {
+		t.Error("NeedsTags() = false with match_tags rules")
+	}
+}
+
+func TestAssignWithoutDefault(t *testing.T) {
+	c := DefaultConfig()
+	if a := c.Assign("any", nil, time.Now()); a.Baseline != nil || a.Rule != nil {
+		t.Errorf("defaults assigned %+v", a)
+	}
+	if c.NeedsTags() {
+		t.Error("NeedsTags() = true without rules")
+	}
+}
+
+func TestInRegion(t *testing.T) {
+	cases := map[string]struct {
+		regions []string
+		region  string
+		want    bool
+	}{
+		"no filter":  {region: "ap-south-1", want: true},
+		"listed":     {regions: []string{"us-east-1", "eu-west-1"}, region: "eu-west-1", want: true},
+		"not listed": {regions: []string{"us-east-1"}, region: "eu-west-1", want: false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := &Config{Regions: tc.regions}
+			if got := c.InRegion(tc.region); got != tc.want {
+				t.Errorf("InRegion(%q) = %v, want %v", tc.region, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExpandTemplate(t *testing.T) {
+	cases := map[string]struct {
+		tmpl, want string
+	}{
+		"both":        {tmpl: "s3baseline-logs-{account}-{region}", want: "s3baseline-logs-123456789012-eu-west-1"},
+		"account":     {tmpl: "s3baseline-cloudtrail-{account}", want: "s3baseline-cloudtrail-123456789012"},
+		"twice":       {tmpl: "{region}-{region}", want: "eu-west-1-eu-west-1"},
+		"no template": {tmpl: "fixed-name", want: "fixed-name"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := ExpandTemplate(tc.tmpl, "123456789012", "eu-west-1"); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckBucketName(t *testing.T) {
+	cases := map[string]struct {
+		name string
+		ok   bool
+	}{
+		"plain":          {name: "s3baseline-logs-123456789012-eu-west-1", ok: true},
+		"dots":           {name: "logs.example.com", ok: true},
+		"short":          {name: "ab"},
+		"upper":          {name: "Logs"},
+		"underscore":     {name: "my_logs"},
+		"leading dash":   {name: "-logs"},
+		"trailing dot":   {name: "logs."},
+		"adjacent dots":  {name: "logs..x"},
+		"ip address":     {name: "192.168.5.4"},
+		"reserved xn--":  {name: "xn--logs"},
+		"reserved alias": {name: "logs-s3alias"},
+		"reserved mrap":  {name: "logs.mrap"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := CheckBucketName(tc.name); (err == nil) != tc.ok {
+				t.Errorf("CheckBucketName(%q) = %v, want ok %v", tc.name, err, tc.ok)
+			}
+		})
+	}
+}
