@@ -1,0 +1,52 @@
+package aws
+
+import (
+	"errors"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// apiError reports the error code and message AWS answered with, if err
+// carries one (through any wrapping, retries included).
+func apiError(err error) (code, message string, ok bool) {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return "", "", false
+	}
+	return ae.ErrorCode(), ae.ErrorMessage(), true
+}
+
+// hasCode reports whether err is an API error with one of codes.
+func hasCode(err error, codes ...string) bool {
+	code, _, ok := apiError(err)
+	if !ok {
+		return false
+	}
+	for _, c := range codes {
+		if code == c {
+			return true
+		}
+	}
+	return false
+}
+
+// responseHeader returns a header of the HTTP response behind a failed call,
+// "" when there was no response. S3 sends x-amz-bucket-region on 301 and 403
+// answers too, which is the only way to learn a bucket's region from them.
+func responseHeader(err error, name string) string {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil {
+		return ""
+	}
+	return re.Response.Header.Get(name)
+}
+
+// responseStatus is the HTTP status behind a failed call, 0 when none.
+func responseStatus(err error) int {
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.Response == nil {
+		return 0
+	}
+	return re.Response.StatusCode
+}

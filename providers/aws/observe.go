@@ -1,0 +1,111 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// aspectOp names the read of aspect a the way errors report it; "" for an
+// aspect this package does not know.
+func aspectOp(a settings.Aspect) string {
+	switch a {
+	case settings.AspectPublicAccessBlock:
+		return "get public access block"
+	case settings.AspectOwnership:
+		return "get bucket ownership controls"
+	case settings.AspectEncryption:
+		return "get bucket encryption"
+	case settings.AspectLogging:
+		return "get bucket logging"
+	case settings.AspectPolicy:
+		return "get bucket policy"
+	case settings.AspectNotifications:
+		return "get bucket notification configuration"
+	case settings.AspectTags:
+		return "get bucket tagging"
+	}
+	return ""
+}
+
+// ObserveBucket reads the given aspects of one bucket, one API call each,
+// through the client of the bucket's own region (a client of another region
+// gets a 301 that Go v2 does not follow). A failed read is recorded in
+// Errors and the other aspects are still read; a repeated aspect is read
+// once. An empty ref.Region is taken as the global region.
+func (p *Provider) ObserveBucket(ctx context.Context, ref settings.BucketRef, aspects []settings.Aspect) settings.BucketState {
+	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
+	region := ref.Region
+	if region == "" {
+		region = p.region
+	}
+	client := p.s3Client(region)
+	seen := make(map[settings.Aspect]bool, len(aspects))
+	for _, a := range aspects {
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		op := aspectOp(a)
+		if op == "" {
+			setError(&st, a, fmt.Sprintf("unknown aspect %q", a))
+			continue
+		}
+		if err := p.observe(ctx, client, region, &st, a); err != nil {
+			setError(&st, a, wrap(op, err).Error())
+			continue
+		}
+		st.Observed = append(st.Observed, a)
+	}
+	return st
+}
+
+func setError(st *settings.BucketState, a settings.Aspect, msg string) {
+	if st.Errors == nil {
+		st.Errors = map[settings.Aspect]string{}
+	}
+	st.Errors[a] = msg
+}
+
+// observe reads aspect a into st.
+func (p *Provider) observe(ctx context.Context, client *s3.Client, region string, st *settings.BucketState, a settings.Aspect) error {
+	cctx, cancel := p.call(ctx)
+	defer cancel()
+	var err error
+	switch a {
+	case settings.AspectPublicAccessBlock:
+		st.PublicAccessBlock, err = findPublicAccessBlock(cctx, client, st.Name)
+	case settings.AspectOwnership:
+		st.Ownership, err = findOwnership(cctx, client, st.Name)
+	case settings.AspectEncryption:
+		st.Encryption, err = findEncryption(cctx, client, st.Name)
+		if err == nil {
+			p.resolveKey(ctx, region, st.Encryption)
+		}
+	case settings.AspectLogging:
+		st.Logging, err = findLogging(cctx, client, st.Name)
+	case settings.AspectPolicy:
+		st.Policy, err = findPolicy(cctx, client, st.Name)
+	case settings.AspectNotifications:
+		st.Notifications, err = findNotifications(cctx, client, st.Name)
+	case settings.AspectTags:
+		st.Tags, err = findTags(cctx, client, st.Name)
+	}
+	return err
+}
+
+// resolveKey fills enc.KeyARN from KMS in the bucket's region. Failure is
+// not an observation error: the rule itself was read, and the plan reports
+// that it cannot compare a key it could not resolve.
+func (p *Provider) resolveKey(ctx context.Context, region string, enc *settings.Encryption) {
+	ref := encryptionKeyRef(enc)
+	if ref == "" {
+		return
+	}
+	info, err := p.DescribeKey(ctx, region, ref)
+	if err == nil && info.Exists {
+		enc.KeyARN = info.ARN
+	}
+}

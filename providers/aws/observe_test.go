@@ -1,0 +1,225 @@
+package aws_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+var allAspects = []settings.Aspect{
+	settings.AspectPublicAccessBlock,
+	settings.AspectOwnership,
+	settings.AspectEncryption,
+	settings.AspectLogging,
+	settings.AspectPolicy,
+	settings.AspectNotifications,
+	settings.AspectTags,
+}
+
+func loadScenario(t *testing.T, path string) *emulator.Scenario {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parse(t, string(b))
+}
+
+func compact(t *testing.T, js string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(js)); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// TestObserveBucketConversions reads every aspect of buckets that cover each
+// shape S3 can answer with, and checks the conversion into settings loses
+// nothing and normalises what aws-semantics says to normalise.
+func TestObserveBucketConversions(t *testing.T) {
+	srv := start(t, loadScenario(t, "testdata/observe.json"), emulator.Options{})
+	p := newProvider(t, srv)
+	ctx := context.Background()
+
+	awsS3Key, err := p.DescribeKey(ctx, "us-east-1", "alias/aws/s3")
+	if err != nil || !awsS3Key.Exists {
+		t.Fatalf("DescribeKey(alias/aws/s3) = %+v, %v; want an existing key", awsS3Key, err)
+	}
+
+	const (
+		keyUSE1 = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+		keyEUW1 = "arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
+	)
+	allOn := &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}
+	enforced := &settings.Ownership{Rule: settings.OwnershipBucketOwnerEnforced}
+	sseS3 := &settings.Encryption{Algorithm: settings.SSES3}
+	noTags := map[string]string{}
+	// modern is what a bucket created since 2023 reports with nothing set.
+	modern := func(name string) settings.BucketState {
+		return settings.BucketState{
+			Name: name, Region: "us-east-1", Observed: allAspects, Tags: noTags,
+			PublicAccessBlock: allOn, Ownership: enforced, Encryption: sseS3,
+		}
+	}
+	with := func(b settings.BucketState, f func(*settings.BucketState)) settings.BucketState {
+		f(&b)
+		return b
+	}
+
+	cases := map[string]struct {
+		reason string
+		ref    settings.BucketRef
+		want   settings.BucketState
+	}{
+		"legacy": {
+			reason: "a bucket from before 2023 answers 404 for BPA, ownership and encryption; all are absent, not errors",
+			ref:    settings.BucketRef{Name: "legacy", Region: "us-east-1"},
+			want:   settings.BucketState{Name: "legacy", Region: "us-east-1", Observed: allAspects, Tags: noTags},
+		},
+		"modern": {
+			reason: "a new bucket reports all BPA flags, BucketOwnerEnforced and SSE-S3",
+			ref:    settings.BucketRef{Name: "modern", Region: "us-east-1"},
+			want:   modern("modern"),
+		},
+		"kms-default-key": {
+			reason: "aws:kms without a key id is the AWS-managed aws/s3 key, resolved to its ARN",
+			ref:    settings.BucketRef{Name: "kms-default-key", Region: "us-east-1"},
+			want: with(modern("kms-default-key"), func(b *settings.BucketState) {
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KeyARN: awsS3Key.ARN}
+			}),
+		},
+		"kms-alias-eu": {
+			reason: "an alias is kept verbatim and resolved in the bucket's own region",
+			ref:    settings.BucketRef{Name: "kms-alias-eu", Region: "eu-west-1"},
+			want: with(modern("kms-alias-eu"), func(b *settings.BucketState) {
+				b.Region = "eu-west-1"
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: "alias/data", KeyARN: keyEUW1, BucketKeyEnabled: true}
+			}),
+		},
+		"dsse-key-id": {
+			reason: "DSSE-KMS with a bare key id resolves to the key ARN",
+			ref:    settings.BucketRef{Name: "dsse-key-id", Region: "us-east-1"},
+			want: with(modern("dsse-key-id"), func(b *settings.BucketState) {
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMSDSS, KMSKeyID: "1234abcd-12ab-34cd-56ef-1234567890ab", KeyARN: keyUSE1}
+			}),
+		},
+		"kms-missing-key": {
+			reason: "a key KMS does not know leaves KeyARN empty and is not an observation error",
+			ref:    settings.BucketRef{Name: "kms-missing-key", Region: "us-east-1"},
+			want: with(modern("kms-missing-key"), func(b *settings.BucketState) {
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: "alias/gone"}
+			}),
+		},
+		"partial-bpa": {
+			reason: "false flags come back false, not dropped; ObjectWriter is a rule like any other",
+			ref:    settings.BucketRef{Name: "partial-bpa", Region: "us-east-1"},
+			want: with(modern("partial-bpa"), func(b *settings.BucketState) {
+				b.PublicAccessBlock = &settings.PublicAccessBlock{BlockPublicAcls: true, BlockPublicPolicy: true}
+				b.Ownership = &settings.Ownership{Rule: settings.OwnershipObjectWriter}
+			}),
+		},
+		"log-plain": {
+			reason: "no TargetObjectKeyFormat is the simple format",
+			ref:    settings.BucketRef{Name: "log-plain", Region: "us-east-1"},
+			want: with(modern("log-plain"), func(b *settings.BucketState) {
+				b.Logging = &settings.Logging{TargetBucket: "logs-use1", TargetPrefix: "plain/", KeyFormat: settings.KeyFormatSimple}
+			}),
+		},
+		"log-simple": {
+			reason: "an explicit SimplePrefix is the simple format",
+			ref:    settings.BucketRef{Name: "log-simple", Region: "us-east-1"},
+			want: with(modern("log-simple"), func(b *settings.BucketState) {
+				b.Logging = &settings.Logging{TargetBucket: "logs-use1", TargetPrefix: "simple/", KeyFormat: settings.KeyFormatSimple}
+			}),
+		},
+		"log-partitioned-nosource": {
+			reason: "a partitioned format without a date source is EventTime, AWS's default",
+			ref:    settings.BucketRef{Name: "log-partitioned-nosource", Region: "us-east-1"},
+			want: with(modern("log-partitioned-nosource"), func(b *settings.BucketState) {
+				b.Logging = &settings.Logging{TargetBucket: "logs-use1", KeyFormat: settings.KeyFormatPartitioned, PartitionDateSource: settings.EventTime}
+			}),
+		},
+		"log-partitioned-delivery": {
+			reason: "DeliveryTime is kept",
+			ref:    settings.BucketRef{Name: "log-partitioned-delivery", Region: "us-east-1"},
+			want: with(modern("log-partitioned-delivery"), func(b *settings.BucketState) {
+				b.Logging = &settings.Logging{TargetBucket: "logs-use1", TargetPrefix: "p/", KeyFormat: settings.KeyFormatPartitioned, PartitionDateSource: settings.DeliveryTime}
+			}),
+		},
+		"with-policy": {
+			reason: "the policy is the exact text S3 returned",
+			ref:    settings.BucketRef{Name: "with-policy", Region: "us-east-1"},
+			want: with(modern("with-policy"), func(b *settings.BucketState) {
+				b.Policy = &settings.Policy{Raw: compact(t, `{"Version": "2012-10-17", "Statement": [{"Sid": "Foreign", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::with-policy/*"}]}`)}
+			}),
+		},
+		"notified": {
+			reason: "every topic, queue and Lambda entry with ids, events and filters, and EventBridge, are kept",
+			ref:    settings.BucketRef{Name: "notified", Region: "us-east-1"},
+			want: with(modern("notified"), func(b *settings.BucketState) {
+				b.Notifications = &settings.Notifications{EventBridge: true, Entries: []settings.NotificationEntry{
+					{ID: "topic-1", Kind: settings.DestTopic, ARN: "arn:aws:sns:us-east-1:111122223333:events",
+						Events: []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:Delete"},
+						Filter: []settings.FilterRule{{Name: "prefix", Value: "in/"}, {Name: "suffix", Value: ".csv"}}},
+					{ID: "queue-1", Kind: settings.DestQueue, ARN: "arn:aws:sqs:us-east-1:111122223333:jobs",
+						Events: []string{"s3:ObjectRestore:Completed"}},
+					{ID: "fn-1", Kind: settings.DestLambda, ARN: "arn:aws:lambda:us-east-1:111122223333:function:thumb",
+						Events: []string{"s3:ObjectCreated:Put"},
+						Filter: []settings.FilterRule{{Name: "suffix", Value: ".jpg"}}},
+				}}
+			}),
+		},
+		"eventbridge-only": {
+			reason: "EventBridge alone is a configuration, so it is not absent",
+			ref:    settings.BucketRef{Name: "eventbridge-only", Region: "us-east-1"},
+			want: with(modern("eventbridge-only"), func(b *settings.BucketState) {
+				b.Notifications = &settings.Notifications{EventBridge: true}
+			}),
+		},
+		"tagged": {
+			reason: "tags come back as a map",
+			ref:    settings.BucketRef{Name: "tagged", Region: "us-east-1"},
+			want: with(modern("tagged"), func(b *settings.BucketState) {
+				b.Tags = map[string]string{"team": "analytics", "cost-center": "42"}
+			}),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := p.ObserveBucket(ctx, tc.ref, allAspects)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nObserveBucket(%s) -want, +got:\n%s", tc.reason, tc.ref.Name, diff)
+			}
+		})
+	}
+}
+
+// TestObserveBucketSubset reads only the aspects asked for, once each.
+func TestObserveBucketSubset(t *testing.T) {
+	srv := start(t, loadScenario(t, "testdata/observe.json"), emulator.Options{})
+	p := newProvider(t, srv)
+	srv.ResetCalls()
+	got := p.ObserveBucket(context.Background(), settings.BucketRef{Name: "with-policy", Region: "us-east-1"},
+		[]settings.Aspect{settings.AspectPolicy, settings.AspectPolicy, "bogus"})
+	if want := []settings.Aspect{settings.AspectPolicy}; !cmp.Equal(want, got.Observed) {
+		t.Errorf("Observed = %v, want %v", got.Observed, want)
+	}
+	if got.Policy == nil || got.PublicAccessBlock != nil {
+		t.Errorf("want only the policy filled, got %+v", got)
+	}
+	if msg := got.Errors["bogus"]; !strings.Contains(msg, "unknown aspect") {
+		t.Errorf("Errors[bogus] = %q, want an unknown aspect error", msg)
+	}
+	calls := srv.Calls()
+	if len(calls) != 1 || calls[0].Operation != "GetBucketPolicy" {
+		t.Errorf("calls = %+v, want exactly one GetBucketPolicy", calls)
+	}
+}

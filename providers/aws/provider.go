@@ -1,0 +1,310 @@
+// Package aws is the only package that talks to AWS. It turns SDK calls and
+// SDK types into the plain data of package settings: each observable aspect
+// of a bucket lives in its own file with its finder (and, later, its
+// mutator), in the style of terraform-provider-aws.
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Defaults for the zero values of Options.
+const (
+	// DefaultMaxAttempts is generous because S3 answers bursts of bucket
+	// configuration reads with 503 SlowDown (aws-semantics §12).
+	DefaultMaxAttempts = 8
+	DefaultCallTimeout = 30 * time.Second
+	// defaultRegion serves the global calls when neither the options nor
+	// the credential chain name a region: us-east-1 is where ListBuckets,
+	// STS and S3 Control have always answered.
+	defaultRegion = "us-east-1"
+)
+
+// codeOperationAborted is retried on top of the SDK's standard set: it is
+// S3's 409 for a configuration write racing another on the same bucket, and
+// it clears by itself.
+const codeOperationAborted = "OperationAborted"
+
+// Options configures a Provider. The zero value uses the standard AWS chain.
+type Options struct {
+	// Profile is the shared config profile; "" uses the default chain.
+	Profile string
+	// EndpointURL is one URL for every service; "" uses AWS, or the SDK's
+	// own AWS_ENDPOINT_URL* variables when they are set.
+	EndpointURL string
+	// Region is used for the global calls (STS, ListBuckets, S3 Control);
+	// "" takes it from the chain, else us-east-1.
+	Region string
+	// MaxAttempts is the number of attempts per API call; 0 means 8.
+	MaxAttempts int
+	// CallTimeout bounds each API call including its retries; 0 means 30s.
+	CallTimeout time.Duration
+	// HTTPClient, when set, carries every request.
+	HTTPClient *http.Client
+
+	// maxBackoff caps the retry backoff; 0 keeps the SDK's 20s. Only tests
+	// lower it, so retried faults do not make them slow.
+	maxBackoff time.Duration
+}
+
+// Provider observes buckets and the account. It is safe for concurrent use.
+type Provider struct {
+	cfg         aws.Config
+	region      string // region of the global calls
+	endpoint    string // the --endpoint-url, "" when not given
+	callTimeout time.Duration
+
+	// Clients are made per region on first use and kept: an S3 client is
+	// bound to one region (Go v2 does not follow a 301 to the bucket's
+	// region, aws-semantics §10), and each client has its own retryer, so
+	// a throttled region cannot drain another's retry tokens.
+	mu         sync.Mutex
+	s3Clients  map[string]*s3.Client
+	kmsClients map[string]*kms.Client
+	stsClient  *sts.Client
+	s3control  *s3control.Client
+
+	keys keyCache
+}
+
+// New loads the AWS configuration from the standard chain and prepares a
+// Provider. It makes no API call: credentials are resolved on first use.
+func New(ctx context.Context, o Options) (*Provider, error) {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.EndpointURL != "" {
+		u, err := url.Parse(o.EndpointURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("endpoint url %q: want scheme://host[:port]", o.EndpointURL)
+		}
+	}
+
+	maxAttempts, maxBackoff := o.MaxAttempts, o.maxBackoff
+	loadOpts := []func(*config.LoadOptions) error{
+		// The SDK calls this once per client, so every client gets a fresh
+		// retryer and its own (disabled) token bucket: a shared bucket is
+		// drained by concurrent workers and then fails calls with "retry
+		// quota exceeded" that never reached AWS (aws/aws-sdk-go-v2#1665).
+		config.WithRetryer(func() aws.Retryer {
+			r := retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = maxAttempts
+				so.RateLimiter = ratelimit.None
+				if maxBackoff > 0 {
+					so.MaxBackoff = maxBackoff
+				}
+			})
+			return retry.AddWithErrorCodes(r, codeOperationAborted)
+		}),
+	}
+	if o.Profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.HTTPClient != nil {
+		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("load aws configuration: %s", oneLine(err))
+	}
+	region := o.Region
+	if region == "" {
+		region = cfg.Region
+	}
+	if region == "" {
+		region = defaultRegion
+	}
+	cfg.Region = region
+	if o.EndpointURL != "" {
+		// Set on the config so any client made from it (SNS, CloudTrail,
+		// IAM later) uses it, and again per client below so the flag beats
+		// a service-specific AWS_ENDPOINT_URL_<SERVICE> variable.
+		cfg.BaseEndpoint = aws.String(o.EndpointURL)
+	}
+
+	return &Provider{
+		cfg:         cfg,
+		region:      region,
+		endpoint:    o.EndpointURL,
+		callTimeout: o.CallTimeout,
+		s3Clients:   map[string]*s3.Client{},
+		kmsClients:  map[string]*kms.Client{},
+		keys:        keyCache{calls: map[keyCacheKey]*keyCall{}},
+	}, nil
+}
+
+// Region is the region of the global calls.
+func (p *Provider) Region() string { return p.region }
+
+// call bounds one API call, retries included, by the call timeout.
+func (p *Provider) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, p.callTimeout)
+}
+
+// s3Client returns the S3 client for region, making it on first use.
+func (p *Provider) s3Client(region string) *s3.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.s3Clients[region]; ok {
+		return c
+	}
+	c := s3.NewFromConfig(p.cfg, func(o *s3.Options) {
+		o.Region = region
+		if p.endpoint != "" {
+			o.BaseEndpoint = aws.String(p.endpoint)
+		}
+		// Emulators and S3-compatible endpoints serve one host, so the
+		// bucket goes in the path. This also covers AWS_ENDPOINT_URL(_S3),
+		// which the SDK has already put in BaseEndpoint at this point.
+		if o.BaseEndpoint != nil {
+			o.UsePathStyle = true
+		}
+	})
+	p.s3Clients[region] = c
+	return c
+}
+
+// kms returns the KMS client for region, making it on first use.
+func (p *Provider) kms(region string) *kms.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.kmsClients[region]; ok {
+		return c
+	}
+	c := kms.NewFromConfig(p.cfg, func(o *kms.Options) {
+		o.Region = region
+		if p.endpoint != "" {
+			o.BaseEndpoint = aws.String(p.endpoint)
+		}
+	})
+	p.kmsClients[region] = c
+	return c
+}
+
+// sts returns the STS client of the global region.
+func (p *Provider) sts() *sts.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stsClient == nil {
+		p.stsClient = sts.NewFromConfig(p.cfg, func(o *sts.Options) {
+			if p.endpoint != "" {
+				o.BaseEndpoint = aws.String(p.endpoint)
+			}
+		})
+	}
+	return p.stsClient
+}
+
+// s3Control returns the S3 Control client of the global region.
+func (p *Provider) s3Control() *s3control.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.s3control == nil {
+		p.s3control = s3control.NewFromConfig(p.cfg, func(o *s3control.Options) {
+			if p.endpoint != "" {
+				o.BaseEndpoint = aws.String(p.endpoint)
+			}
+			o.EndpointResolverV2 = accountLabelStripper{next: s3control.NewDefaultEndpointResolverV2()}
+		})
+	}
+	return p.s3control
+}
+
+// opError is a failed API call described in one line, "get bucket policy:
+// AccessDenied: Access Denied", that still unwraps to the SDK error so
+// callers can match it with errors.As.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return e.op + ": " + oneLine(e.err) }
+func (e *opError) Unwrap() error { return e.err }
+
+// wrap describes err as a failure of op; nil stays nil.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &opError{op: op, err: err}
+}
+
+// oneLine renders err for a one-line report: the API error code and message
+// when AWS answered; a timeout, or the network failure of the request
+// itself, without the SDK's request framing; otherwise the error text with
+// line breaks folded (credential failures keep their whole story).
+func oneLine(err error) string {
+	if oe, ok := err.(*opError); ok {
+		return oe.Error() // already one line, and keeps its own "doing what"
+	}
+	if code, msg, ok := apiError(err); ok {
+		if msg == "" {
+			return code
+		}
+		return code + ": " + strings.Join(strings.Fields(msg), " ")
+	}
+	var cause string
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		cause = "timed out: " + context.DeadlineExceeded.Error()
+	case errors.Is(err, context.Canceled):
+		cause = context.Canceled.Error()
+	default:
+		netErr := sendFailure(err)
+		if netErr == nil {
+			return strings.Join(strings.Fields(err.Error()), " ")
+		}
+		cause = netErr.Error()
+	}
+	var maxErr *retry.MaxAttemptsError
+	if errors.As(err, &maxErr) {
+		cause += fmt.Sprintf(" (%d attempts)", maxErr.Attempt)
+	}
+	return strings.Join(strings.Fields(cause), " ")
+}
+
+// sendFailure is the network error that stopped the API request itself from
+// being sent. A failure inside a nested client (fetching credentials from
+// IMDS, say) is not one: its dial error would hide that credentials were
+// the problem.
+func sendFailure(err error) *net.OpError {
+	seenOperation := false
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch x := e.(type) {
+		case *smithy.OperationError:
+			if seenOperation {
+				return nil
+			}
+			seenOperation = true
+		case *smithyhttp.RequestSendError:
+			var netErr *net.OpError
+			if errors.As(x, &netErr) {
+				return netErr
+			}
+			return nil
+		}
+	}
+	return nil
+}
