@@ -1,0 +1,389 @@
+// Command s3baseline brings every S3 bucket of an AWS account to a chosen
+// security baseline (low, medium or high, following NIST SP 800-53) with a
+// Terraform-style plan / apply workflow.
+//
+// This file is wiring only: flags, the order things are called in, and how
+// errors become exit codes. The work lives in baselines/, plan/ and
+// providers/aws/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/s3baseline/s3baseline/baselines"
+	"github.com/s3baseline/s3baseline/plan"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
+)
+
+// version is the tool's version; release builds set it with -ldflags.
+var version = "0.1.0"
+
+// Exit codes of the contract.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2 // plan --detailed-exitcode found changes
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command needs from the outside world; tests hand in their own.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	now            func() time.Time
+}
+
+// exitError carries an exit code that is not simply "error" together with
+// what should be printed (nothing, when the command printed it already).
+type codeError struct {
+	code int
+	msg  string
+}
+
+func (e *codeError) Error() string { return e.msg }
+
+// run executes one command line and returns the process exit code. Every
+// error is printed as one line prefixed with "s3baseline: ".
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	app := newApp(e)
+	err := app.RunContext(ctx, reorderArgs(app, args))
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		if ce.msg != "" {
+			fmt.Fprintf(stderr, "s3baseline: %s\n", oneLine(ce.msg))
+		}
+		return ce.code
+	}
+	fmt.Fprintf(stderr, "s3baseline: %s\n", oneLine(err.Error()))
+	return exitError
+}
+
+// oneLine folds an error onto one line, because scripts read stderr line by
+// line: several joined errors (a config with three mistakes) become "; "
+// separated, and runs of white space one space.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
+	}
+	return strings.Join(lines, "; ")
+}
+
+func newApp(e *env) *cli.App {
+	return &cli.App{
+		Name:    "s3baseline",
+		Usage:   "bring every S3 bucket to a NIST SP 800-53 security baseline (plan / apply)",
+		Version: version,
+		Writer:  e.stdout, ErrWriter: e.stderr, Reader: e.stdin,
+		HideHelpCommand: true,
+		// Errors are printed once, by run, as one line.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			planCommand(e),
+			showCommand(e),
+			baselinesCommand(e),
+			{
+				Name:  "version",
+				Usage: "print the version",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintf(e.stdout, "s3baseline %s\n", version)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+// Connection flags: every command that talks to AWS.
+func connectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "profile", Usage: "shared config `PROFILE` (default: the standard credential chain)"},
+		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to `URL` (an emulator or S3-compatible service); AWS_ENDPOINT_URL* work too"},
+		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "buckets observed or changed at once"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
+	}
+}
+
+// Scope flags: plan, and apply without a plan file.
+func scopeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "baseline", Usage: "default baseline: low, medium, high or a baseline `FILE`"},
+		&cli.StringFlag{Name: "config", Usage: "config `FILE` (default ./s3baseline.yaml when present)"},
+		&cli.StringSliceFlag{Name: "bucket", Usage: "only buckets whose name matches `GLOB` (repeatable)"},
+		&cli.StringSliceFlag{Name: "region", Usage: "only buckets whose home region is `REGION` (repeatable)"},
+	}
+}
+
+func planCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "observe every bucket in scope and show what the baseline would change",
+		ArgsUsage: " ",
+		Flags: append(append(scopeFlags(), connectionFlags()...),
+			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for apply"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON instead of text"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing changes, 2 when something would"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("plan takes no arguments, got %q", c.Args().First())
+			}
+			cfg, err := loadScope(c)
+			if err != nil {
+				return err
+			}
+			prov, err := newProvider(c)
+			if err != nil {
+				return err
+			}
+			p, err := plan.Build(c.Context, prov, plan.Options{
+				Config:      cfg,
+				Buckets:     c.StringSlice("bucket"),
+				Regions:     c.StringSlice("region"),
+				Concurrency: c.Int("concurrency"),
+				Now:         e.now(),
+				ToolVersion: version,
+			})
+			if err != nil {
+				return err
+			}
+			if out := c.String("out"); out != "" {
+				if err := plan.WriteFile(out, p); err != nil {
+					return err
+				}
+			}
+			if c.Bool("json") {
+				err = plan.Write(e.stdout, p)
+			} else {
+				err = plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)})
+				if err == nil && c.String("out") != "" {
+					fmt.Fprintf(e.stdout, "\nSaved the plan to %s (review it again with: s3baseline show %s).\n", c.String("out"), c.String("out"))
+				}
+			}
+			if err != nil {
+				return err
+			}
+			return planOutcome(e, p, c.Bool("detailed-exitcode"))
+		},
+	}
+}
+
+// planOutcome maps a finished plan to the exit code of the contract: bucket
+// errors win over changes, because a plan that could not see everything
+// must not look like a clean "changes pending".
+func planOutcome(e *env, p *plan.Plan, detailed bool) error {
+	n := 0
+	for _, b := range p.Buckets {
+		for _, msg := range b.Errors {
+			fmt.Fprintf(e.stderr, "s3baseline: bucket %q (%s): %s\n", b.Name, b.Region, oneLine(msg))
+			n++
+		}
+	}
+	if n > 0 {
+		return &codeError{code: exitError}
+	}
+	if detailed && !p.Empty() {
+		return &codeError{code: exitChanges}
+	}
+	return nil
+}
+
+func showCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "show a saved plan",
+		ArgsUsage: "PLANFILE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON"},
+			&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return errors.New("show needs exactly one argument: the plan file")
+			}
+			p, err := plan.ReadFile(c.Args().First())
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return plan.Write(e.stdout, p)
+			}
+			return plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)})
+		},
+	}
+}
+
+func baselinesCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "baselines",
+		Usage: "list the built-in baselines or show one",
+		Action: func(c *cli.Context) error {
+			return listBaselines(e)
+		},
+		Subcommands: []*cli.Command{
+			{
+				Name:   "list",
+				Usage:  "list the built-in baselines",
+				Action: func(c *cli.Context) error { return listBaselines(e) },
+			},
+			{
+				Name:      "show",
+				Usage:     "show the controls of a baseline (a built-in name or a baseline file)",
+				ArgsUsage: "NAME",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the baseline as JSON"}},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return errors.New("baselines show needs exactly one argument: a baseline name or file")
+					}
+					b, err := baselines.Resolve(c.Args().First(), ".")
+					if err != nil {
+						return err
+					}
+					if c.Bool("json") {
+						return baselines.WriteJSON(e.stdout, b)
+					}
+					return baselines.Render(e.stdout, b)
+				},
+			},
+		},
+	}
+}
+
+func listBaselines(e *env) error {
+	for _, name := range baselines.BuiltinNames() {
+		b, _ := baselines.Builtin(name)
+		fmt.Fprintf(e.stdout, "%-8s %s\n", b.Name, b.Description)
+	}
+	return nil
+}
+
+// loadScope reads the config (explicit, or ./s3baseline.yaml when present)
+// and applies --baseline over its default.
+func loadScope(c *cli.Context) (*baselines.Config, error) {
+	path := c.String("config")
+	if path == "" {
+		if _, err := os.Stat("s3baseline.yaml"); err == nil {
+			path = "s3baseline.yaml"
+		}
+	}
+	cfg := baselines.DefaultConfig()
+	if path != "" {
+		var err error
+		if cfg, err = baselines.LoadConfig(path); err != nil {
+			return nil, err
+		}
+	}
+	if name := c.String("baseline"); name != "" {
+		b, err := baselines.Resolve(name, ".")
+		if err != nil {
+			return nil, fmt.Errorf("--baseline: %w", err)
+		}
+		cfg.Baseline = b
+	}
+	if cfg.Baseline == nil {
+		return nil, errors.New("no baseline: pass --baseline low|medium|high|FILE or set baseline: in s3baseline.yaml")
+	}
+	return cfg, nil
+}
+
+func newProvider(c *cli.Context) (*awsprovider.Provider, error) {
+	if n := c.Int("concurrency"); n < 1 || n > 1024 {
+		return nil, fmt.Errorf("--concurrency: %d is out of range (1 to 1024)", n)
+	}
+	return awsprovider.New(c.Context, awsprovider.Options{
+		Profile:     c.String("profile"),
+		EndpointURL: c.String("endpoint-url"),
+	})
+}
+
+// useColor: colour only for a terminal, never with --no-color or NO_COLOR.
+func useColor(c *cli.Context, w io.Writer) bool {
+	if c.Bool("no-color") || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// reorderArgs moves a subcommand's flags in front of its positional
+// arguments, so that `show plan.json --json` works like `show --json
+// plan.json` (Go's flag package, and so urfave/cli v2, stops at the first
+// positional argument). It knows which flags take a value from the
+// command's own flag definitions.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	rest := args[1:]
+	cmds := app.Commands
+	for len(rest) > 0 {
+		var cmd *cli.Command
+		for _, c := range cmds {
+			if c.HasName(rest[0]) {
+				cmd = c
+				break
+			}
+		}
+		if cmd == nil {
+			break
+		}
+		out = append(out, rest[0])
+		rest = rest[1:]
+		if len(cmd.Subcommands) > 0 && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			cmds = cmd.Subcommands
+			continue
+		}
+		takesValue := map[string]bool{}
+		for _, f := range cmd.Flags {
+			_, isBool := f.(*cli.BoolFlag)
+			for _, n := range f.Names() {
+				takesValue[n] = !isBool
+			}
+		}
+		var flags, positional []string
+		for i := 0; i < len(rest); i++ {
+			a := rest[i]
+			if a == "--" {
+				positional = append(positional, rest[i:]...)
+				break
+			}
+			if !strings.HasPrefix(a, "-") || a == "-" {
+				positional = append(positional, a)
+				continue
+			}
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(rest) {
+				flags = append(flags, rest[i+1])
+				i++
+			}
+		}
+		return append(append(out, flags...), positional...)
+	}
+	return append(out, rest...)
+}

@@ -1,0 +1,255 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/s3baseline/s3baseline/baselines"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// Observer reads the account and its buckets. providers/aws.Provider
+// implements it; it is declared here, by its consumer, so the plan logic
+// can be tested with a small fake. Observation must not modify anything.
+type Observer interface {
+	// Account identifies the caller and reads account-level settings.
+	Account(ctx context.Context) (settings.AccountState, error)
+	// ListBuckets lists every bucket with its home region.
+	ListBuckets(ctx context.Context) ([]settings.BucketRef, error)
+	// ObserveBucket reads the given aspects of one bucket, and nothing
+	// else; an aspect it cannot read is in the result's Errors.
+	ObserveBucket(ctx context.Context, ref settings.BucketRef, aspects []settings.Aspect) settings.BucketState
+	// DescribeKey resolves a KMS key reference (alias, id or ARN) in a
+	// region; a key that does not exist is Exists=false, not an error.
+	DescribeKey(ctx context.Context, region, ref string) (settings.KeyInfo, error)
+}
+
+// Options are a plan run's inputs.
+type Options struct {
+	// Config holds the settings and rules; Config.Baseline is the default
+	// baseline and must not be nil.
+	Config *baselines.Config
+	// Buckets are --bucket globs (path.Match syntax); empty is every bucket.
+	Buckets []string
+	// Regions are --region filters; empty is every region.
+	Regions []string
+	// Concurrency bounds the buckets observed at once; 0 is
+	// DefaultConcurrency.
+	Concurrency int
+	// Now is the plan's time (exemption dates are judged against it); zero
+	// is the current time.
+	Now         time.Time
+	ToolVersion string
+}
+
+// DefaultConcurrency is how many buckets are observed at once by default:
+// enough to hide latency, few enough to stay clear of S3's throttling of
+// bucket-level reads.
+const DefaultConcurrency = 16
+
+// Build observes the account and every bucket in scope and computes the
+// plan. Errors reading the account or the bucket list are fatal; anything
+// that goes wrong with one bucket is on that bucket's error list and the
+// others go on.
+func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
+	cfg := o.Config
+	if cfg == nil || cfg.Baseline == nil {
+		return nil, errors.New("plan: no baseline to plan against")
+	}
+	for _, g := range o.Buckets {
+		if _, err := path.Match(g, ""); err != nil {
+			return nil, fmt.Errorf("--bucket %q: %w", g, err)
+		}
+	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+
+	acct, err := obs.Account(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("observe account: %w", err)
+	}
+	refs, err := obs.ListBuckets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list buckets: %w", err)
+	}
+	refs = inScope(refs, o)
+
+	r := &run{obs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}}
+	buckets := make([]BucketPlan, len(refs))
+	workers := o.Concurrency
+	if workers <= 0 {
+		workers = DefaultConcurrency
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(refs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				buckets[i] = r.bucket(ctx, refs[i])
+			}
+		}()
+	}
+feed:
+	for i := range refs {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	p := &Plan{
+		FormatVersion: FormatVersion,
+		ToolVersion:   o.ToolVersion,
+		CreatedAt:     now.UTC().Truncate(time.Second),
+		Account:       acct.AccountID,
+		Caller:        acct.Caller,
+		Baseline:      BaselineRef{Name: cfg.Baseline.Name, Digest: cfg.Baseline.Digest()},
+		Scope: Scope{
+			Config:        cfg.Path,
+			Buckets:       slices.Clone(o.Buckets),
+			Regions:       slices.Clone(o.Regions),
+			ConfigRegions: slices.Clone(cfg.Regions),
+		},
+		Buckets:        buckets,
+		AccountChanges: []Change{},
+		Findings:       []Finding{},
+	}
+	p.Summary = Summarize(p)
+	return p, nil
+}
+
+// inScope keeps the buckets the globs, the --region flags and the config's
+// regions all admit, sorted by name.
+func inScope(refs []settings.BucketRef, o Options) []settings.BucketRef {
+	var out []settings.BucketRef
+	for _, ref := range refs {
+		if len(o.Buckets) > 0 && !slices.ContainsFunc(o.Buckets, func(g string) bool {
+			ok, _ := path.Match(g, ref.Name) // globs were checked in Build
+			return ok
+		}) {
+			continue
+		}
+		if len(o.Regions) > 0 && !slices.Contains(o.Regions, ref.Region) {
+			continue
+		}
+		if !o.Config.InRegion(ref.Region) {
+			continue
+		}
+		out = append(out, ref)
+	}
+	slices.SortFunc(out, func(a, b settings.BucketRef) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// run is one Build's shared state: the inputs and the per-region key cache.
+type run struct {
+	obs  Observer
+	cfg  *baselines.Config
+	acct settings.AccountState
+	now  time.Time
+
+	mu   sync.Mutex
+	keys map[string]*keyResult
+}
+
+type keyResult struct {
+	once sync.Once
+	info settings.KeyInfo
+	err  error
+}
+
+// key describes the configured key in a region, once per region however
+// many buckets ask.
+func (r *run) key(ctx context.Context, region string) (settings.KeyInfo, error) {
+	r.mu.Lock()
+	k, ok := r.keys[region]
+	if !ok {
+		k = &keyResult{}
+		r.keys[region] = k
+	}
+	r.mu.Unlock()
+	k.once.Do(func() { k.info, k.err = r.obs.DescribeKey(ctx, region, r.cfg.Settings.Encryption.KMSKey) })
+	return k.info, k.err
+}
+
+// bucket observes, assigns and diffs one bucket.
+func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
+	var tags map[string]string
+	needsTags := r.cfg.NeedsTags()
+	if needsTags {
+		// Rules match on tags: read them first, then only what the
+		// assigned baseline needs.
+		ts := r.obs.ObserveBucket(ctx, ref, []settings.Aspect{settings.AspectTags})
+		if msg, failed := ts.Errors[settings.AspectTags]; failed {
+			return BucketPlan{
+				Name: ref.Name, Region: ref.Region, Baseline: r.cfg.Baseline.Name,
+				Observed: []settings.Aspect{}, Changes: []Change{}, Exempt: []Exemption{}, Warnings: []string{},
+				Errors: []string{msg + ": the config's rules match on tags, so the bucket's baseline is unknown and it was not checked"},
+			}
+		}
+		tags = ts.Tags
+	}
+	a := r.cfg.Assign(ref.Name, tags, r.now)
+	if a.Baseline == nil {
+		a.Baseline = r.cfg.Baseline
+	}
+
+	logTarget := r.isLogTarget(ref)
+	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
+	if aspects := AspectsNeeded(a, logTarget); len(aspects) > 0 {
+		st = r.obs.ObserveBucket(ctx, ref, aspects)
+		st.Name, st.Region = ref.Name, ref.Region
+	}
+	if needsTags {
+		st.Tags = tags
+		st.Observed = append(slices.Clone(st.Observed), settings.AspectTags)
+	}
+
+	var key settings.KeyInfo
+	var keyErr error
+	if r.needsKey(a, logTarget, &st) {
+		key, keyErr = r.key(ctx, ref.Region)
+	}
+	d := DesiredFor(r.cfg, r.acct.AccountID, ref, key, keyErr)
+	return Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+}
+
+// isLogTarget reports whether the bucket is its region's server access log
+// target, the same test DesiredFor makes.
+func (r *run) isLogTarget(ref settings.BucketRef) bool {
+	return LogTarget(r.cfg, r.acct.AccountID, ref.Region) == ref.Name
+}
+
+// needsKey reports whether the diff of default_encryption will need the
+// configured key: always for customer-key, for sse-kms only when the bucket
+// is not already on KMS, never for a log target (it keeps SSE-S3).
+func (r *run) needsKey(a baselines.Assignment, logTarget bool, st *settings.BucketState) bool {
+	ks := r.cfg.Settings.Encryption.KMSKey
+	if ks == "" || logTarget || !slices.Contains(Checked(a, logTarget), settings.DefaultEncryption) || !st.Has(settings.AspectEncryption) {
+		return false
+	}
+	switch a.Baseline.Encryption {
+	case baselines.EncryptCustomerKey:
+		return true
+	case baselines.EncryptSSEKMS:
+		e := st.Encryption
+		return e == nil || (e.Algorithm != settings.SSEKMS && e.Algorithm != settings.SSEKMSDSS)
+	}
+	return false
+}

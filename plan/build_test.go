@@ -1,0 +1,284 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3baseline/s3baseline/baselines"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+func bucketNames(p *Plan) []string {
+	var out []string
+	for _, b := range p.Buckets {
+		out = append(out, b.Name)
+	}
+	return out
+}
+
+func TestBuildScope(t *testing.T) {
+	refs := []settings.BucketRef{
+		{Name: "b-logs", Region: "eu-west-1"},
+		{Name: "a-data", Region: "eu-west-1"},
+		{Name: "a-web", Region: "us-east-1"},
+		{Name: "c-tmp", Region: "ap-south-1"},
+	}
+	cases := map[string]struct {
+		reason        string
+		globs         []string
+		regions       []string
+		configRegions []string
+		want          []string
+	}{
+		"All": {
+			reason: "no filter: every bucket, sorted by name",
+			want:   []string{"a-data", "a-web", "b-logs", "c-tmp"},
+		},
+		"Globs": {
+			reason: "--bucket globs are ORed",
+			globs:  []string{"a-*", "c-tmp"},
+			want:   []string{"a-data", "a-web", "c-tmp"},
+		},
+		"Regions": {
+			reason:  "--region filters by home region",
+			regions: []string{"eu-west-1"},
+			want:    []string{"a-data", "b-logs"},
+		},
+		"ConfigRegions": {
+			reason:        "the config's regions filter too, ANDed with the flags",
+			globs:         []string{"a-*"},
+			configRegions: []string{"us-east-1", "ap-south-1"},
+			want:          []string{"a-web"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(builtin(t, "low"))
+			cfg.Regions = tc.configRegions
+			f := &fakeObserver{account: testAccountState(), refs: refs}
+			p, err := Build(context.Background(), f, Options{Config: cfg, Buckets: tc.globs, Regions: tc.regions, Now: testNow()})
+			if err != nil {
+				t.Fatalf("\n%s\nBuild: %v", tc.reason, err)
+			}
+			if diff := cmp.Diff(tc.want, bucketNames(p)); diff != "" {
+				t.Errorf("\n%s\nbuckets: -want, +got:\n%s", tc.reason, diff)
+			}
+			for name := range f.observed {
+				if !strings.Contains(strings.Join(tc.want, ","), name) {
+					t.Errorf("\n%s\nobserved %s, which is out of scope", tc.reason, name)
+				}
+			}
+			if p.Summary.Buckets != len(tc.want) {
+				t.Errorf("\n%s\nsummary.buckets = %d, want %d", tc.reason, p.Summary.Buckets, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestBuildObservesOnlyNeededAspects(t *testing.T) {
+	A := func(a ...settings.Aspect) []settings.Aspect { return a }
+	cases := map[string]struct {
+		reason   string
+		baseline string
+		rules    []baselines.Rule
+		want     map[string][][]settings.Aspect
+	}{
+		"Low": {
+			reason:   "low judges encryption and logging only",
+			baseline: "low",
+			want: map[string][][]settings.Aspect{
+				"data": {A(settings.AspectEncryption, settings.AspectLogging)},
+			},
+		},
+		"High": {
+			reason:   "high reads every aspect once, the policy once for two controls",
+			baseline: "high",
+			want: map[string][][]settings.Aspect{
+				"data": {A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
+					settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications)},
+			},
+		},
+		"Exempt": {
+			reason:   "an exempt control's aspect is not read",
+			baseline: "low",
+			rules:    []baselines.Rule{{Match: "data", Exempt: []settings.ControlID{settings.AccessLogging}, Reason: "r"}},
+			want: map[string][][]settings.Aspect{
+				"data": {A(settings.AspectEncryption)},
+			},
+		},
+		"AllExempt": {
+			reason:   "nothing to judge: no observation at all",
+			baseline: "low",
+			rules: []baselines.Rule{{Match: "data", Exempt: []settings.ControlID{settings.AccessLogging, settings.DefaultEncryption},
+				Reason: "r"}},
+			want: map[string][][]settings.Aspect{},
+		},
+		"TagsFirst": {
+			reason:   "rules on tags: the tags are read first, then what the assigned baseline needs",
+			baseline: "high",
+			rules: []baselines.Rule{{MatchTags: map[string]string{"tier": "scratch"}, Baseline: builtin(t, "low"),
+				Reason: "scratch space"}},
+			want: map[string][][]settings.Aspect{
+				"data": {A(settings.AspectTags), A(settings.AspectEncryption, settings.AspectLogging)},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(builtin(t, tc.baseline))
+			cfg.Rules = tc.rules
+			st := compliantState(testBucket)
+			st.Tags = map[string]string{"tier": "scratch"}
+			f := &fakeObserver{
+				account: testAccountState(),
+				refs:    []settings.BucketRef{{Name: testBucket, Region: testRegion}},
+				states:  map[string]settings.BucketState{testBucket: st},
+				keys:    map[string]settings.KeyInfo{testRegion: testKey()},
+			}
+			p, err := Build(context.Background(), f, Options{Config: cfg, Now: testNow()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := f.observed
+			if got == nil {
+				got = map[string][][]settings.Aspect{}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nObserveBucket calls: -want, +got:\n%s", tc.reason, diff)
+			}
+			if !p.Empty() || len(p.Buckets[0].Errors) > 0 {
+				t.Errorf("\n%s\nthe compliant bucket must plan no changes and no errors: %+v", tc.reason, p.Buckets[0])
+			}
+		})
+	}
+}
+
+func TestBuildDescribesKeyOncePerRegion(t *testing.T) {
+	f := &fakeObserver{account: testAccountState(), states: map[string]settings.BucketState{},
+		keys: map[string]settings.KeyInfo{testRegion: testKey(), "us-east-1": {Ref: testKeyRef}}}
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		region := testRegion
+		if n > "e" {
+			region = "us-east-1"
+		}
+		f.refs = append(f.refs, settings.BucketRef{Name: n, Region: region})
+		f.states[n] = compliantState(n)
+	}
+	p, err := Build(context.Background(), f, Options{Config: testConfig(builtin(t, "high")), Concurrency: 4, Now: testNow()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{testRegion: 1, "us-east-1": 1}, f.described); diff != "" {
+		t.Errorf("DescribeKey calls by region: -want, +got:\n%s", diff)
+	}
+	// us-east-1 has no such key: create_key is on, so the plan creates it.
+	ch, _ := findChange(p.Buckets[7], settings.DefaultEncryption)
+	if ch.Action != Update || !strings.Contains(ch.Reason, "will create") {
+		t.Errorf("bucket h: default_encryption %s %q, want an update to the key s3baseline will create", ch.Action, ch.Reason)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	cfg := testConfig(builtin(t, "low"))
+	cases := map[string]struct {
+		reason string
+		obs    *fakeObserver
+		opts   Options
+		want   string
+	}{
+		"Account": {
+			reason: "the account cannot be read: fatal",
+			obs:    &fakeObserver{accountErr: errors.New("get caller identity: ExpiredToken")},
+			opts:   Options{Config: cfg},
+			want:   "observe account: get caller identity: ExpiredToken",
+		},
+		"List": {
+			reason: "the bucket list cannot be read: fatal",
+			obs:    &fakeObserver{listErr: errors.New("AccessDenied: no")},
+			opts:   Options{Config: cfg},
+			want:   "list buckets: AccessDenied: no",
+		},
+		"BadGlob": {
+			reason: "a bad --bucket glob is refused before any call",
+			obs:    &fakeObserver{},
+			opts:   Options{Config: cfg, Buckets: []string{"a["}},
+			want:   `--bucket "a["`,
+		},
+		"NoBaseline": {
+			reason: "a config without a baseline is refused",
+			obs:    &fakeObserver{},
+			opts:   Options{Config: baselines.DefaultConfig()},
+			want:   "no baseline",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Build(context.Background(), tc.obs, tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("\n%s\nBuild error %v, want one containing %q", tc.reason, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildTagReadFailure(t *testing.T) {
+	cfg := testConfig(builtin(t, "high"))
+	cfg.Rules = []baselines.Rule{{MatchTags: map[string]string{"team": "x"}, Baseline: builtin(t, "low"), Reason: "r"}}
+	st := compliantState(testBucket)
+	st.Errors = map[settings.Aspect]string{settings.AspectTags: "get bucket tagging: AccessDenied: denied"}
+	f := &fakeObserver{account: testAccountState(), refs: []settings.BucketRef{{Name: testBucket, Region: testRegion}},
+		states: map[string]settings.BucketState{testBucket: st}}
+	p, err := Build(context.Background(), f, Options{Config: cfg, Now: testNow()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := p.Buckets[0]
+	if len(b.Errors) != 1 || !strings.Contains(b.Errors[0], "get bucket tagging: AccessDenied") || len(b.Changes) != 0 {
+		t.Errorf("a bucket whose tags cannot be read must not be judged: %+v", b)
+	}
+	if len(f.observed[testBucket]) != 1 {
+		t.Errorf("only the tags may be read, got %v", f.observed[testBucket])
+	}
+	if p.Summary.Errors != 1 || p.Summary.Compliant != 0 {
+		t.Errorf("summary %+v, want 1 error and no compliant bucket", p.Summary)
+	}
+}
+
+func TestBuildCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int32
+	f, o := mixedScenario(t)
+	f.onObserve = func() {
+		if calls.Add(1) == 1 {
+			cancel()
+		}
+	}
+	o.Concurrency = 1
+	if _, err := Build(ctx, f, o); !errors.Is(err, context.Canceled) {
+		t.Errorf("Build after cancel: error %v, want context.Canceled", err)
+	}
+}
+
+func TestBuildMixed(t *testing.T) {
+	f, o := mixedScenario(t)
+	p, err := Build(context.Background(), f, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Summary{Buckets: 9, Compliant: 4, ToChange: 4, Changes: 14, Errors: 2}
+	if diff := cmp.Diff(want, p.Summary); diff != "" {
+		t.Errorf("summary: -want, +got:\n%s", diff)
+	}
+	if p.Baseline.Name != "high" || !strings.HasPrefix(p.Baseline.Digest, "sha256:") {
+		t.Errorf("baseline %+v", p.Baseline)
+	}
+	if p.CreatedAt != testNow() || p.Account != testAccount || p.Caller != testCaller || p.FormatVersion != 1 {
+		t.Errorf("header: %v %s %s %d", p.CreatedAt, p.Account, p.Caller, p.FormatVersion)
+	}
+}

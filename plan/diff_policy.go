@@ -1,0 +1,220 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// adminActions are the actions admin_policy_lock denies, sorted, as the
+// statement writes them.
+func adminActions() []string {
+	return []string{"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}
+}
+
+// policyStatement is a statement as the tool writes it: fixed key order, so
+// the document and the bucket policy read the same way every time.
+type policyStatement struct {
+	Sid       string `json:"Sid"`
+	Effect    string `json:"Effect"`
+	Principal any    `json:"Principal"`
+	Action    any    `json:"Action"`
+	Resource  any    `json:"Resource"`
+	Condition any    `json:"Condition,omitempty"`
+}
+
+// TLSStatement is the tls_only statement for a bucket (the AWS Config rule
+// s3-bucket-ssl-requests-only / Security Hub S3.5 form).
+func TLSStatement(bucket string) json.RawMessage {
+	arn := "arn:aws:s3:::" + bucket
+	return rawJSON(policyStatement{
+		Sid:       settings.SidDenyInsecureTransport,
+		Effect:    "Deny",
+		Principal: "*",
+		Action:    "s3:*",
+		Resource:  []string{arn, arn + "/*"},
+		Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+	})
+}
+
+// AdminLockStatement is the admin_policy_lock statement for a bucket:
+// principals must already be normalised and sorted.
+func AdminLockStatement(bucket string, principals []string) json.RawMessage {
+	return rawJSON(policyStatement{
+		Sid:       settings.SidDenyAdminPolicyChanges,
+		Effect:    "Deny",
+		Principal: map[string][]string{"AWS": principals},
+		Action:    adminActions(),
+		Resource:  "arn:aws:s3:::" + bucket,
+	})
+}
+
+// ownedStatement is the current statement with our Sid as compact JSON, or
+// null.
+func (c *bucketCtx) ownedStatement(sid string) (json.RawMessage, bool) {
+	s, ok := c.policy.Owned(sid)
+	if !ok {
+		return rawJSON(nil), false
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, s.Raw); err != nil {
+		return rawJSON(nil), true // cannot happen: Raw was parsed
+	}
+	return buf.Bytes(), true
+}
+
+// policyState describes the policy for reasons.
+func (c *bucketCtx) policyState() string {
+	if c.policy == nil {
+		return "there is no bucket policy, so nothing"
+	}
+	return "no statement of the bucket policy"
+}
+
+// diffTLSOnly: compliant when any statement, ours or anyone's, denies every
+// S3 action to everyone on the bucket and its objects when the request is
+// not over TLS. An Allow-if-TLS alone does not count.
+func diffTLSOnly(c *bucketCtx) *Change {
+	current, owned := c.ownedStatement(settings.SidDenyInsecureTransport)
+	if c.policy != nil {
+		for i, s := range c.policy.Statements {
+			if deniesInsecureTransport(s, c.bucketARN()) {
+				return noop(current, "statement "+quoteLabel(s, i)+" denies requests without TLS (aws:SecureTransport false)")
+			}
+		}
+	}
+	return &Change{
+		Action: createOrUpdate(!owned),
+		Before: current,
+		After:  TLSStatement(c.State.Name),
+		Reason: c.policyState() + " denies requests without TLS (aws:SecureTransport false) to everyone on the bucket and its objects; baseline " + c.baseline.Name + " wants that Deny",
+	}
+}
+
+func deniesInsecureTransport(s settings.Statement, bucketARN string) bool {
+	if s.Effect != "Deny" || s.NotPrincipal != nil || s.NotAction != nil || s.NotResource != nil {
+		return false
+	}
+	if !slices.Contains(s.Principal["AWS"], "*") {
+		return false
+	}
+	if !slices.ContainsFunc(s.Action, func(a string) bool {
+		// s3:*, *, s3*: patterns that cover every S3 action.
+		return strings.HasSuffix(a, "*") && settings.ActionCovers(a, "s3:*")
+	}) {
+		return false
+	}
+	if !coversResource(s, bucketARN) || !coversResource(s, bucketARN+"/*") {
+		return false
+	}
+	// Exactly the one condition: any other would narrow the Deny.
+	if len(s.Condition) != 1 {
+		return false
+	}
+	for op, keys := range s.Condition {
+		if !strings.EqualFold(op, "Bool") && !strings.EqualFold(op, "BoolIfExists") {
+			return false
+		}
+		return len(keys) == 1 && slices.Equal(keys["aws:securetransport"], []string{"false"})
+	}
+	return false
+}
+
+func coversResource(s settings.Statement, arn string) bool {
+	return slices.ContainsFunc(s.Resource, func(r string) bool { return settings.ResourceCovers(r, arn) })
+}
+
+// diffAdminLock: compliant when an unconditional Deny covers every
+// configured principal, the three bucket-policy actions and the bucket.
+// The statement is never planned where it would deny the caller itself.
+func diffAdminLock(c *bucketCtx) *Change {
+	principals := c.Desired.AdminPrincipals
+	if len(principals) == 0 {
+		c.errorf("admin_policy_lock: settings.admin_lock.principals is empty: name the principals whose bucket-policy changes the baseline denies")
+		return nil
+	}
+	current, owned := c.ownedStatement(settings.SidDenyAdminPolicyChanges)
+	if c.policy != nil {
+		for i, s := range c.policy.Statements {
+			if locksAdmin(s, principals, c.bucketARN()) {
+				return noop(current, "statement "+quoteLabel(s, i)+" denies bucket-policy changes to "+strings.Join(principals, ", "))
+			}
+		}
+	}
+	if CallerDenied(c.Account.Caller, principals) {
+		c.errorf("admin_policy_lock: the caller %s is among settings.admin_lock.principals: the deny would lock s3baseline out of this bucket's policy (remove it from the list; the account root can always delete a bucket policy)", c.Account.Caller)
+		return nil
+	}
+	return &Change{
+		Action: createOrUpdate(!owned),
+		Before: current,
+		After:  AdminLockStatement(c.State.Name, principals),
+		Reason: c.policyState() + " denies s3:PutBucketPolicy, s3:DeleteBucketPolicy and s3:GetBucketPolicy to " + strings.Join(principals, ", ") + "; baseline " + c.baseline.Name + " wants that Deny",
+	}
+}
+
+func locksAdmin(s settings.Statement, principals []string, bucketARN string) bool {
+	if s.Effect != "Deny" || s.Condition != nil || s.NotPrincipal != nil || s.NotAction != nil || s.NotResource != nil {
+		return false
+	}
+	aws := s.Principal["AWS"]
+	for _, p := range principals {
+		if !slices.Contains(aws, "*") && !slices.Contains(aws, p) {
+			return false
+		}
+	}
+	for _, act := range adminActions() {
+		if !slices.ContainsFunc(s.Action, func(a string) bool { return settings.ActionCovers(a, act) }) {
+			return false
+		}
+	}
+	return coversResource(s, bucketARN)
+}
+
+// CallerDenied reports whether a Deny naming principals would apply to the
+// caller, as GetCallerIdentity reported it. An assumed-role session is its
+// role (matched by account and role name, because the session ARN drops
+// the role's path); "*" is everyone; an account's root ARN in a resource
+// policy stands for every principal of that account, the root included.
+func CallerDenied(caller string, principals []string) bool {
+	if caller == "" {
+		return false
+	}
+	account, role := callerIdentity(caller)
+	for _, p := range principals {
+		switch {
+		case p == "*" || p == caller:
+			return true
+		case account != "" && p == "arn:aws:iam::"+account+":root":
+			return true
+		case role != "" && strings.HasPrefix(p, "arn:aws:iam::"+account+":role/") && p[strings.LastIndexByte(p, '/')+1:] == role:
+			return true
+		}
+	}
+	return false
+}
+
+// callerIdentity reads the account and, for an assumed-role session, the
+// role name from a caller ARN (arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION).
+func callerIdentity(caller string) (account, role string) {
+	parts := strings.SplitN(caller, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return "", ""
+	}
+	account = parts[4]
+	if rest, ok := strings.CutPrefix(parts[5], "assumed-role/"); ok && parts[2] == "sts" {
+		role, _, _ = strings.Cut(rest, "/")
+	}
+	return account, role
+}
+
+// quoteLabel names a statement in a sentence.
+func quoteLabel(s settings.Statement, i int) string {
+	if s.Sid != "" {
+		return `"` + s.Sid + `"`
+	}
+	return statementLabel(s, i)
+}

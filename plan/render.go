@@ -1,0 +1,274 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// RenderOptions control the text rendering.
+type RenderOptions struct {
+	// Color marks + ~ - (and warnings, errors) with ANSI colours.
+	Color bool
+}
+
+// maxCompliantNames is how many compliant buckets the closing line names
+// before it just counts the rest.
+const maxCompliantNames = 10
+
+// Render writes the plan for people. It reads only the plan document, the
+// same data `--json` prints, so the two can never disagree.
+func Render(w io.Writer, p *Plan, o RenderOptions) error {
+	r := &renderer{w: w, color: o.Color}
+	r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
+
+	var compliant []string
+	for i := range p.Buckets {
+		b := &p.Buckets[i]
+		if b.Compliant() {
+			compliant = append(compliant, b.Name)
+		}
+		if b.pending() == 0 && len(b.Exempt) == 0 && len(b.Warnings) == 0 && len(b.Errors) == 0 {
+			continue
+		}
+		r.bucket(b)
+	}
+	if pending(p.AccountChanges) > 0 {
+		r.printf("\n# account %s\n", orDash(p.Account))
+		for _, c := range p.AccountChanges {
+			if c.Action != NoOp {
+				r.change(c)
+			}
+		}
+	}
+	if len(p.Findings) > 0 {
+		r.printf("\nFindings (report only):\n")
+		for _, f := range p.Findings {
+			r.printf("  %s %s: %s\n", f.Control, f.Subject, f.Detail)
+		}
+	}
+	if len(compliant) > 0 {
+		r.printf("\n%s already %s: %s\n", count(len(compliant), "bucket"), plural(len(compliant), "complies", "comply"), nameList(compliant))
+	}
+	r.printf("\n%s\n", closingLine(p))
+	return r.err
+}
+
+// closingLine is the Terraform-like last line.
+func closingLine(p *Plan) string {
+	s := Summarize(p)
+	if p.Empty() && s.Errors == 0 {
+		if s.Buckets == 0 {
+			return "No changes. No buckets in scope."
+		}
+		return fmt.Sprintf("No changes. All %s in scope comply with their baselines.", count(s.Buckets, "bucket"))
+	}
+	n := ActionCounts(p)
+	on := count(s.ToChange, "bucket")
+	if pending(p.AccountChanges) > 0 {
+		on += " and the account"
+	}
+	return fmt.Sprintf("Plan: %s on %s (%d to create, %d to update, %d to delete); %s %s; %s.",
+		count(s.Changes, "change"), on, n[Create], n[Update], n[Delete],
+		count(s.Compliant, "bucket"), plural(s.Compliant, "complies", "comply"), count(s.Errors, "error"))
+}
+
+type renderer struct {
+	w     io.Writer
+	color bool
+	err   error
+}
+
+func (r *renderer) printf(format string, args ...any) {
+	if r.err == nil {
+		_, r.err = fmt.Fprintf(r.w, format, args...)
+	}
+}
+
+// paint wraps s in an ANSI colour when colour is on.
+func (r *renderer) paint(code, s string) string {
+	if !r.color {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (r *renderer) symbol(a Action) string {
+	switch a {
+	case Create:
+		return r.paint("32", a.Symbol())
+	case Update:
+		return r.paint("33", a.Symbol())
+	case Delete:
+		return r.paint("31", a.Symbol())
+	}
+	return a.Symbol()
+}
+
+func (r *renderer) bucket(b *BucketPlan) {
+	r.printf("\n# bucket %q (%s) — baseline %s\n", b.Name, b.Region, b.Baseline)
+	for _, c := range b.Changes {
+		if c.Action != NoOp {
+			r.change(c)
+		}
+	}
+	for _, e := range b.Exempt {
+		detail := "exempt"
+		if e.Until != "" {
+			detail += " until " + e.Until
+		}
+		if e.Reason != "" {
+			detail += ": " + e.Reason
+		}
+		r.printf("  skipped: %s (%s)\n", e.Control, detail)
+	}
+	for _, w := range b.Warnings {
+		r.printf("  %s %s\n", r.paint("33", "!"), w)
+	}
+	for _, e := range b.Errors {
+		r.printf("  %s %s\n", r.paint("31", "error:"), e)
+	}
+	if k := b.Preserved; k != nil {
+		for _, s := range k.PolicyStatements {
+			// A Sid has no spaces; a label with one is positional
+			// ("statement 2 (no Sid)").
+			if strings.HasPrefix(s, "statement ") {
+				r.printf("  kept: policy %s\n", s)
+			} else {
+				r.printf("  kept: policy statement %s\n", s)
+			}
+		}
+		for _, n := range k.Notifications {
+			r.printf("  kept: notification %s\n", n)
+		}
+	}
+}
+
+func (r *renderer) change(c Change) {
+	nist := ""
+	if len(c.NIST) > 0 {
+		nist = " (" + strings.Join(c.NIST, ", ") + ")"
+	}
+	r.printf("  %s %s%s\n", r.symbol(c.Action), c.Control, nist)
+	for _, l := range fieldLines(c) {
+		r.printf("      %s\n", l)
+	}
+	if c.Reason != "" {
+		r.printf("      # %s\n", c.Reason)
+	}
+}
+
+// fieldLines shows what a change does, "key: before -> after". Policy
+// statements and notification entries are shown whole, since a partial
+// statement means nothing; other settings field by field, changed fields
+// only.
+func fieldLines(c Change) []string {
+	switch c.Control {
+	case settings.TLSOnly, settings.AdminPolicyLock:
+		return []string{"statement: " + compactValue(c.Before) + " -> " + compactValue(c.After)}
+	case settings.EventNotifications:
+		return []string{"entry: " + compactValue(c.Before) + " -> " + compactValue(c.After)}
+	}
+	before, bok := objectFields(c.Before)
+	after, aok := objectFields(c.After)
+	if !bok || !aok {
+		return []string{"value: " + compactValue(c.Before) + " -> " + compactValue(c.After)}
+	}
+	var keys []string
+	seen := map[string]bool{}
+	for _, f := range append(after, before...) {
+		if !seen[f.key] {
+			seen[f.key] = true
+			keys = append(keys, f.key)
+		}
+	}
+	var lines []string
+	for _, k := range keys {
+		b, a := lookup(before, k), lookup(after, k)
+		if b != a {
+			lines = append(lines, k+": "+b+" -> "+a)
+		}
+	}
+	return lines
+}
+
+type field struct{ key, value string }
+
+// objectFields reads a JSON object's top-level fields in document order,
+// each value compacted; null is an object with no fields. ok is false for
+// anything that is not an object or null.
+func objectFields(raw json.RawMessage) (fields []field, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		key, _ := t.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		fields = append(fields, field{key, compactValue(v)})
+	}
+	return fields, true
+}
+
+func lookup(fields []field, key string) string {
+	for _, f := range fields {
+		if f.key == key {
+			return f.value
+		}
+	}
+	return "(absent)"
+}
+
+// compactValue is a JSON value on one line, or (absent) for null.
+func compactValue(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "(absent)"
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// nameList joins names, naming at most maxCompliantNames.
+func nameList(names []string) string {
+	if len(names) <= maxCompliantNames {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:maxCompliantNames], ", ") + fmt.Sprintf(" and %d more", len(names)-maxCompliantNames)
+}
+
+func count(n int, noun string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, noun, noun+"s"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
