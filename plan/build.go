@@ -125,6 +125,7 @@ feed:
 			Buckets:       slices.Clone(o.Buckets),
 			Regions:       slices.Clone(o.Regions),
 			ConfigRegions: slices.Clone(cfg.Regions),
+			Settings:      cfg,
 		},
 		Buckets:        buckets,
 		AccountChanges: []Change{},

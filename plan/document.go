@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -53,6 +54,10 @@ type Scope struct {
 	Regions []string `json:"regions,omitempty"`
 	// ConfigRegions is the config file's regions filter.
 	ConfigRegions []string `json:"config_regions,omitempty"`
+	// Settings is the whole configuration the plan was made with (default
+	// baseline, settings, rules), so that apply and rollback of a saved plan
+	// need no --config and cannot pick up a config edited since.
+	Settings *baselines.Config `json:"settings,omitempty"`
 }
 
 // BucketPlan is one bucket's part of the plan.
