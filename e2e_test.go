@@ -408,8 +408,9 @@ func TestBadInput(t *testing.T) {
 
 // TestPlanAPICalls counts what plan asks AWS for, per bucket: never
 // GetBucketLocation when ListBuckets gave the region, and no more calls than
-// the aspects the bucket's controls are judged from (plus its tags, which the
-// config's match_tags rules need).
+// the aspects the bucket's controls are judged from, plus its tags (config
+// rules, CloudFormation) and, only where Block Public Access would change,
+// its website configuration.
 func TestPlanAPICalls(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	srv.ResetCalls()
@@ -432,10 +433,15 @@ func TestPlanAPICalls(t *testing.T) {
 	}
 	for _, b := range p.Buckets {
 		ops := perBucket[b.Name]
+		// Tags are always read (config rules, CloudFormation); the website
+		// only where Block Public Access is about to change.
 		aspects := map[settings.Aspect]bool{settings.AspectTags: true}
 		for _, c := range b.Changes {
 			for _, a := range settings.AspectsFor(c.Control) {
 				aspects[a] = true
+			}
+			if c.Control == settings.BlockPublicAccess && c.Action != plan.NoOp {
+				aspects[settings.AspectWebsite] = true
 			}
 		}
 		total := 0

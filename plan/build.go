@@ -214,6 +214,11 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	logTarget := r.isLogTarget(ref)
 	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
 	if aspects := AspectsNeeded(a, logTarget); len(aspects) > 0 {
+		if !needsTags {
+			// Tags tell whether CloudFormation manages the bucket, which
+			// every planned change must warn about (see assessImpact).
+			aspects = append(aspects, settings.AspectTags)
+		}
 		st = r.obs.ObserveBucket(ctx, ref, aspects)
 		st.Name, st.Region = ref.Name, ref.Region
 	}
@@ -228,7 +233,27 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 		key, keyErr = r.key(ctx, ref.Region)
 	}
 	d := DesiredFor(r.cfg, r.acct.AccountID, ref, key, keyErr)
-	return Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+	bp := Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+	if plansPublicAccessBlock(bp) {
+		// Only a bucket about to get Block Public Access can lose a public
+		// website, so only such a bucket pays one more call to find out;
+		// the diff is pure and cheap to run again with it.
+		ws := r.obs.ObserveBucket(ctx, ref, []settings.Aspect{settings.AspectWebsite})
+		if msg, failed := ws.Errors[settings.AspectWebsite]; failed {
+			bp.Warnings = append(bp.Warnings, "block_public_access: cannot tell whether static website hosting would be cut off: "+msg)
+		} else {
+			st.Website = ws.Website
+			st.Observed = append(slices.Clone(st.Observed), settings.AspectWebsite)
+			bp = Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+		}
+	}
+	return bp
+}
+
+func plansPublicAccessBlock(bp BucketPlan) bool {
+	return slices.ContainsFunc(bp.Changes, func(c Change) bool {
+		return c.Control == settings.BlockPublicAccess && c.Action != NoOp
+	})
 }
 
 // isLogTarget reports whether the bucket is its region's server access log

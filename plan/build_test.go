@@ -92,15 +92,15 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			reason:   "low judges encryption and logging only",
 			baseline: "low",
 			want: map[string][][]settings.Aspect{
-				"data": {A(settings.AspectEncryption, settings.AspectLogging)},
+				"data": {A(settings.AspectEncryption, settings.AspectLogging, settings.AspectTags)},
 			},
 		},
 		"High": {
-			reason:   "high reads every aspect once, the policy once for two controls",
+			reason:   "high reads every aspect once, the policy once for two controls, and the tags (CloudFormation)",
 			baseline: "high",
 			want: map[string][][]settings.Aspect{
 				"data": {A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
-					settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications)},
+					settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications, settings.AspectTags)},
 			},
 		},
 		"Exempt": {
@@ -108,7 +108,7 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			baseline: "low",
 			rules:    []baselines.Rule{{Match: "data", Exempt: []settings.ControlID{settings.AccessLogging}, Reason: "r"}},
 			want: map[string][][]settings.Aspect{
-				"data": {A(settings.AspectEncryption)},
+				"data": {A(settings.AspectEncryption, settings.AspectTags)},
 			},
 		},
 		"AllExempt": {

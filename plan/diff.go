@@ -154,6 +154,7 @@ func Diff(in Input) BucketPlan {
 		bp.Changes = append(bp.Changes, *ch)
 	}
 
+	c.assessImpact(bp.Changes)
 	bp.Warnings = nonNil(c.warnings)
 	bp.Errors = nonNil(c.errors)
 	bp.Preserved = c.preserved(bp.Changes)

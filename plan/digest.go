@@ -62,6 +62,8 @@ func aspectState(st settings.BucketState, a settings.Aspect) any {
 		return policyState(st.Policy)
 	case settings.AspectNotifications:
 		return notificationState(st.Notifications)
+	case settings.AspectWebsite:
+		return st.Website
 	}
 	return nil
 }

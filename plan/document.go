@@ -100,6 +100,11 @@ type Change struct {
 	After   json.RawMessage    `json:"after"`
 	NIST    []string           `json:"nist"`
 	Reason  string             `json:"reason"`
+	// Impact lists what the change would break for people using the bucket
+	// today (a public website, public or cross-account readers, a
+	// CloudFormation stack). apply holds such a change back unless the
+	// operator passes --allow-impact.
+	Impact []string `json:"impact,omitempty"`
 }
 
 // Exemption is a control a config rule exempts for one bucket.

@@ -160,6 +160,12 @@ func (r *renderer) change(c Change) {
 	if c.Reason != "" {
 		r.printf("      # %s\n", c.Reason)
 	}
+	for _, imp := range c.Impact {
+		r.printf("      %s %s\n", r.paint("31", "! impact:"), imp)
+	}
+	if len(c.Impact) > 0 {
+		r.printf("      %s\n", r.paint("31", "! held back by apply unless --allow-impact"))
+	}
 }
 
 // fieldLines shows what a change does, "key: before -> after". Policy

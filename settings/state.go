@@ -14,6 +14,9 @@ const (
 	AspectPolicy            Aspect = "policy"              // GetBucketPolicy
 	AspectNotifications     Aspect = "notifications"       // GetBucketNotificationConfiguration
 	AspectTags              Aspect = "tags"                // GetBucketTagging
+	// AspectWebsite is read only to warn before Block Public Access would
+	// cut off a public website; no control is judged from it.
+	AspectWebsite Aspect = "website" // GetBucketWebsite
 )
 
 // AspectsFor returns the aspects a control is judged from.
@@ -61,6 +64,15 @@ type BucketState struct {
 	Logging           *Logging           `json:"logging"`
 	Policy            *Policy            `json:"policy"`
 	Notifications     *Notifications     `json:"notifications"`
+	Website           *Website           `json:"website,omitempty"`
+}
+
+// Website is a bucket's static website hosting configuration; a nil
+// *Website is no website hosting.
+type Website struct {
+	IndexDocument string `json:"index_document,omitempty"`
+	// RedirectAllRequestsTo is the host every request is redirected to.
+	RedirectAllRequestsTo string `json:"redirect_all_requests_to,omitempty"`
 }
 
 // Has reports whether aspect a was observed successfully.

@@ -26,6 +26,8 @@ func aspectOp(a settings.Aspect) string {
 		return "get bucket notification configuration"
 	case settings.AspectTags:
 		return "get bucket tagging"
+	case settings.AspectWebsite:
+		return "get bucket website"
 	}
 	return ""
 }
@@ -92,6 +94,8 @@ func (p *Provider) observe(ctx context.Context, client *s3.Client, region string
 		st.Notifications, err = findNotifications(cctx, client, st.Name)
 	case settings.AspectTags:
 		st.Tags, err = findTags(cctx, client, st.Name)
+	case settings.AspectWebsite:
+		st.Website, err = findWebsite(cctx, client, st.Name)
 	}
 	return err
 }
