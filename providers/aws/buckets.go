@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -74,4 +75,96 @@ func (p *Provider) bucketRegion(ctx context.Context, client *s3.Client, bucket s
 		return "", nil
 	}
 	return "", wrap("head bucket", err)
+}
+
+// Codes CreateBucket answers for a name that is taken.
+const (
+	codeBucketAlreadyOwnedByYou = "BucketAlreadyOwnedByYou"
+)
+
+// CreateBucket creates the bucket in ref.Region. It is idempotent: a bucket
+// the caller already owns in that region is (false, nil). S3 says so with
+// 409 BucketAlreadyOwnedByYou everywhere except us-east-1, which answers a
+// re-create with 200 for legacy reasons, so whether the bucket exists is
+// asked first with HeadBucket. A bucket of that name in another region is
+// an error: the caller wanted it in ref.Region. A new bucket comes with
+// S3's defaults since 2023: all four Block Public Access flags on,
+// BucketOwnerEnforced, SSE-S3.
+//
+// created is true when this call made the bucket. A CreateBucket whose
+// answer was lost and was retried reads as already owned, (false, nil).
+func (p *Provider) CreateBucket(ctx context.Context, ref settings.BucketRef) (created bool, err error) {
+	region := p.refRegion(ref)
+	op := "create bucket in " + region
+	client := p.s3Client(region)
+
+	found, err := p.headOwnBucket(ctx, client, ref.Name, region)
+	if err != nil || found == bucketHere {
+		return false, wrap(op, err)
+	}
+	in := &s3.CreateBucketInput{Bucket: aws.String(ref.Name)}
+	if region != "us-east-1" {
+		// us-east-1 is the default location and refuses being named.
+		in.CreateBucketConfiguration = &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(region)}
+	}
+	err = p.run(ctx, op, func(ctx context.Context) error {
+		_, err := client.CreateBucket(ctx, in)
+		return err
+	})
+	switch {
+	case hasCode(err, codeBucketAlreadyOwnedByYou):
+		created = false // made by someone else of this account meanwhile
+	case err != nil:
+		return false, err
+	default:
+		created = true
+	}
+	// A new bucket takes a moment to be visible everywhere; the writes
+	// that follow would otherwise meet NoSuchBucket.
+	mismatch, err := p.settle(ctx, func(ctx context.Context) (string, error) {
+		// Forbidden counts as there: the name is taken, and it is ours.
+		found, err := p.headOwnBucket(ctx, client, ref.Name, region)
+		if err != nil || found != bucketMissing {
+			return "", err
+		}
+		return "the bucket is not there yet", nil
+	})
+	if err != nil {
+		return created, wrap("verify bucket", err)
+	}
+	if mismatch != "" {
+		return created, fmt.Errorf("verify bucket: created, but %s", mismatch)
+	}
+	return created, nil
+}
+
+// What HeadBucket says of a bucket name in a region.
+type headResult int
+
+const (
+	bucketMissing   headResult = iota // 404
+	bucketHere                        // 200: the caller's, in this region
+	bucketForbidden                   // 403: another account's, or no s3:ListBucket
+)
+
+// headOwnBucket asks HeadBucket about the bucket in region. A bucket of
+// that name in another region is an error naming that region.
+func (p *Provider) headOwnBucket(ctx context.Context, client *s3.Client, bucket, region string) (headResult, error) {
+	cctx, cancel := p.call(ctx)
+	defer cancel()
+	_, err := client.HeadBucket(cctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
+	if err == nil {
+		return bucketHere, nil
+	}
+	if other := responseHeader(err, headerBucketRegion); other != "" && other != region {
+		return bucketMissing, fmt.Errorf("bucket %q already exists in region %s", bucket, other)
+	}
+	switch responseStatus(err) {
+	case http.StatusNotFound:
+		return bucketMissing, nil
+	case http.StatusForbidden:
+		// CreateBucket then says which: BucketAlreadyExists, AccessDenied.
+		return bucketForbidden, nil
+	}
+	return bucketMissing, wrap("head bucket", err)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -54,4 +55,71 @@ func encryptionKeyRef(enc *settings.Encryption) string {
 		return enc.KMSKeyID
 	}
 	return ""
+}
+
+// PutEncryption writes the bucket's default encryption rule whole, or
+// deletes it when v is nil, which S3 answers by resetting the bucket to
+// SSE-S3 (default encryption cannot be turned off since 2023), and reads it
+// back.
+//
+// The key id is sent verbatim whenever it is set, and S3 stores it that
+// way: a key ARN is the safe choice, since an alias or bare id resolves in
+// the requester's account (aws-semantics §3). A key id with AES256 is sent
+// too, so S3 refuses it with InvalidArgument instead of this function
+// silently dropping part of what it was asked to write. BucketKeyEnabled is
+// sent as given. The read-back compares the algorithm, the key id text and
+// the Bucket Key flag.
+func (p *Provider) PutEncryption(ctx context.Context, ref settings.BucketRef, v *settings.Encryption) error {
+	client := p.bucketClient(ref)
+	bucket := aws.String(ref.Name)
+	var err error
+	if v == nil {
+		err = p.run(ctx, "delete bucket encryption", func(ctx context.Context) error {
+			_, err := client.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: bucket})
+			if hasCode(err, codeNoEncryption) {
+				return nil
+			}
+			return err
+		})
+	} else {
+		def := &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryption(v.Algorithm)}
+		if v.KMSKeyID != "" {
+			def.KMSMasterKeyID = aws.String(v.KMSKeyID)
+		}
+		err = p.run(ctx, "put bucket encryption", func(ctx context.Context) error {
+			_, err := client.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+				Bucket: bucket,
+				ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
+					// S3 takes exactly one rule; two are MalformedXML.
+					Rules: []types.ServerSideEncryptionRule{{
+						ApplyServerSideEncryptionByDefault: def,
+						BucketKeyEnabled:                   aws.Bool(v.BucketKeyEnabled),
+					}},
+				},
+			})
+			return err
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return verify(ctx, p, "bucket encryption", v, func(ctx context.Context) (*settings.Encryption, error) {
+		return findEncryption(ctx, client, ref.Name)
+	}, encryptionWritten)
+}
+
+// encryptionWritten reports whether got is what writing want leaves: the
+// same rule, or for a delete the SSE-S3 reset (a legacy bucket's 404 is
+// tolerated too). KeyARN is the caller's resolution, not part of the rule.
+func encryptionWritten(want, got *settings.Encryption) bool {
+	if want == nil {
+		want = &settings.Encryption{Algorithm: settings.SSES3}
+		if got == nil {
+			return true
+		}
+	}
+	if got == nil {
+		return false
+	}
+	return want.Algorithm == got.Algorithm && want.KMSKeyID == got.KMSKeyID && want.BucketKeyEnabled == got.BucketKeyEnabled
 }

@@ -50,3 +50,11 @@ func responseStatus(err error) int {
 	}
 	return re.Response.StatusCode
 }
+
+// ErrorCode is the AWS error code err carries ("AccessDenied",
+// "MalformedPolicy", ...), through any wrapping; "" when AWS did not answer
+// with an error (a timeout, a network failure, a read-back mismatch).
+func ErrorCode(err error) string {
+	code, _, _ := apiError(err)
+	return code
+}

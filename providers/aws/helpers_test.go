@@ -52,7 +52,7 @@ func start(t *testing.T, sc *emulator.Scenario, opts emulator.Options) *emulator
 func newProvider(t *testing.T, srv *emulator.Server, mod ...func(*awsprovider.Options)) *awsprovider.Provider {
 	t.Helper()
 	isolateEnv(t)
-	o := awsprovider.Options{EndpointURL: srv.URL(), MaxAttempts: 4, CallTimeout: 10 * time.Second}
+	o := awsprovider.Options{EndpointURL: srv.URL(), MaxAttempts: 4, CallTimeout: 10 * time.Second, PropagationTimeout: 2 * time.Second}
 	awsprovider.SetMaxBackoff(&o, 5*time.Millisecond)
 	for _, m := range mod {
 		m(&o)

@@ -2,6 +2,8 @@ package aws
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -96,4 +98,113 @@ func findKey(ctx context.Context, client *kms.Client, ref string) (settings.KeyI
 		info.Symmetric = m.KeySpec == types.KeySpecSymmetricDefault
 	}
 	return info, nil
+}
+
+// store puts a known answer for (region, ref) in the cache, replacing any
+// earlier one (a "does not exist" from before the key was made, say).
+// Callers already waiting on an earlier call still get that call's answer.
+func (c *keyCache) store(region, ref string, info settings.KeyInfo) {
+	done := make(chan struct{})
+	close(done)
+	info.Ref = ref
+	c.mu.Lock()
+	c.calls[keyCacheKey{region: region, ref: ref}] = &keyCall{done: done, info: info}
+	c.mu.Unlock()
+}
+
+// aliasPrefix begins every KMS alias name.
+const aliasPrefix = "alias/"
+
+// codeKMSAlreadyExists answers CreateAlias for a name that is taken.
+const codeKMSAlreadyExists = "AlreadyExistsException"
+
+// CreateKey makes a customer-managed symmetric encryption key
+// (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT, the only kind S3 accepts) in region
+// and names it alias ("alias/" is added when missing). It is idempotent:
+// when the alias already exists the key it names is returned and nothing is
+// made. The key is read back through the alias, and the DescribeKey cache
+// learns it under the alias, its id and its ARN, so a plan or apply that
+// looked the alias up before (and was told it does not exist) sees the new
+// key.
+//
+// KMS has no atomic "create key with alias": if CreateAlias fails, the
+// error names the key that was made without a name, for the operator to
+// schedule for deletion.
+func (p *Provider) CreateKey(ctx context.Context, region, alias, description string) (settings.KeyInfo, error) {
+	if !strings.HasPrefix(alias, aliasPrefix) {
+		alias = aliasPrefix + alias
+	}
+	op := "create key " + alias + " in " + region
+	client := p.kms(region)
+
+	// Asked afresh, not from the cache, which may predate someone else's
+	// CreateKey.
+	info, err := p.fetchKey(ctx, region, alias)
+	if err != nil {
+		return settings.KeyInfo{}, wrap(op, err)
+	}
+	if info.Exists {
+		p.cacheKey(region, alias, info)
+		return info, nil
+	}
+
+	var keyID, keyARN string
+	err = p.run(ctx, op, func(ctx context.Context) error {
+		out, err := client.CreateKey(ctx, &kms.CreateKeyInput{
+			KeySpec:     types.KeySpecSymmetricDefault,
+			KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
+			Description: aws.String(description),
+		})
+		if err == nil && out.KeyMetadata != nil {
+			keyID, keyARN = aws.ToString(out.KeyMetadata.KeyId), aws.ToString(out.KeyMetadata.Arn)
+		}
+		return err
+	})
+	if err != nil {
+		return settings.KeyInfo{}, err
+	}
+	if keyID == "" {
+		return settings.KeyInfo{}, fmt.Errorf("%s: CreateKey answered without a key id", op)
+	}
+	err = p.run(ctx, "create alias "+alias+" for new key "+keyARN, func(ctx context.Context) error {
+		_, err := client.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: aws.String(keyID)})
+		return err
+	})
+	if err != nil {
+		if hasCode(err, codeKMSAlreadyExists) {
+			return settings.KeyInfo{}, fmt.Errorf("%s: %w (made concurrently by someone else; the new key %s has no alias and should be scheduled for deletion)", op, err, keyARN)
+		}
+		return settings.KeyInfo{}, err
+	}
+
+	mismatch, err := p.settle(ctx, func(ctx context.Context) (string, error) {
+		read, err := findKey(ctx, client, alias)
+		switch {
+		case err != nil:
+			return "", err
+		case !read.Exists:
+			return "alias not found", nil
+		case read.ARN != keyARN:
+			return "alias names " + read.ARN, nil
+		}
+		info = read
+		return "", nil
+	})
+	if err != nil {
+		return settings.KeyInfo{}, wrap("verify key "+alias, err)
+	}
+	if mismatch != "" {
+		return settings.KeyInfo{}, fmt.Errorf("verify key %s: wrote %s, read %s", alias, keyARN, mismatch)
+	}
+	p.cacheKey(region, alias, info)
+	return info, nil
+}
+
+// cacheKey remembers info under the alias, the key id and the key ARN.
+func (p *Provider) cacheKey(region, alias string, info settings.KeyInfo) {
+	for _, ref := range []string{alias, info.KeyID, info.ARN} {
+		if ref != "" {
+			p.keys.store(region, ref, info)
+		}
+	}
 }

@@ -2,9 +2,11 @@ package aws
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -34,4 +36,55 @@ func findLogging(ctx context.Context, client *s3.Client, bucket string) (*settin
 		}
 	}
 	return l, nil
+}
+
+// PutLogging writes the bucket's server access logging whole, or turns it
+// off with an empty BucketLoggingStatus when v is nil (S3 has no Delete for
+// it), and reads it back. The partitioned key format is sent as
+// PartitionedPrefix with its date source (none given: S3's default,
+// EventTime), the simple one as SimplePrefix; an empty KeyFormat sends no
+// format, which S3 takes as simple. No TargetGrants are sent: they are
+// impossible under BucketOwnerEnforced, and delivery is granted by the
+// target's bucket policy, which must be in place first, or S3 refuses with
+// InvalidTargetBucketForLogging (aws-semantics §2).
+func (p *Provider) PutLogging(ctx context.Context, ref settings.BucketRef, v *settings.Logging) error {
+	const op = "put bucket logging"
+	status := &types.BucketLoggingStatus{}
+	var want *settings.Logging
+	if v != nil {
+		le := &types.LoggingEnabled{TargetBucket: aws.String(v.TargetBucket), TargetPrefix: aws.String(v.TargetPrefix)}
+		w := *v
+		switch v.KeyFormat {
+		case settings.KeyFormatPartitioned:
+			le.TargetObjectKeyFormat = &types.TargetObjectKeyFormat{
+				PartitionedPrefix: &types.PartitionedPrefix{PartitionDateSource: types.PartitionDateSource(v.PartitionDateSource)},
+			}
+			if w.PartitionDateSource == "" {
+				w.PartitionDateSource = settings.EventTime
+			}
+		case settings.KeyFormatSimple, "":
+			if v.PartitionDateSource != "" {
+				return fmt.Errorf("%s: partition date source %q needs the %s key format", op, v.PartitionDateSource, settings.KeyFormatPartitioned)
+			}
+			if v.KeyFormat == settings.KeyFormatSimple {
+				le.TargetObjectKeyFormat = &types.TargetObjectKeyFormat{SimplePrefix: &types.SimplePrefix{}}
+			}
+			w.KeyFormat = settings.KeyFormatSimple
+		default:
+			return fmt.Errorf("%s: unknown key format %q (want %s or %s)", op, v.KeyFormat, settings.KeyFormatSimple, settings.KeyFormatPartitioned)
+		}
+		status.LoggingEnabled = le
+		want = &w
+	}
+	client := p.bucketClient(ref)
+	err := p.run(ctx, op, func(ctx context.Context) error {
+		_, err := client.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: aws.String(ref.Name), BucketLoggingStatus: status})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return verify(ctx, p, "bucket logging", want, func(ctx context.Context) (*settings.Logging, error) {
+		return findLogging(ctx, client, ref.Name)
+	}, equalPtr[settings.Logging])
 }

@@ -1,7 +1,8 @@
 // Package aws is the only package that talks to AWS. It turns SDK calls and
 // SDK types into the plain data of package settings: each observable aspect
-// of a bucket lives in its own file with its finder (and, later, its
-// mutator), in the style of terraform-provider-aws.
+// of a bucket lives in its own file with its finder and its idempotent
+// mutator (mutate.go holds what they share), in the style of
+// terraform-provider-aws.
 package aws
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -33,6 +35,12 @@ const (
 	// configuration reads with 503 SlowDown (aws-semantics §12).
 	DefaultMaxAttempts = 8
 	DefaultCallTimeout = 30 * time.Second
+	// DefaultPropagationTimeout bounds how long a write's read-back waits
+	// for S3 to show what was written. S3 bucket configuration is
+	// eventually consistent: a Get right after a Put may still answer the
+	// old document, or a 404 (terraform-provider-aws waits the same way,
+	// its bucketPropagationTimeout).
+	DefaultPropagationTimeout = time.Minute
 	// defaultRegion serves the global calls when neither the options nor
 	// the credential chain name a region: us-east-1 is where ListBuckets,
 	// STS and S3 Control have always answered.
@@ -60,18 +68,25 @@ type Options struct {
 	CallTimeout time.Duration
 	// HTTPClient, when set, carries every request.
 	HTTPClient *http.Client
+	// PropagationTimeout bounds how long a mutator re-reads what it wrote
+	// until it sees it; 0 means one minute. A read-back that still differs
+	// then is an error.
+	PropagationTimeout time.Duration
 
 	// maxBackoff caps the retry backoff; 0 keeps the SDK's 20s. Only tests
 	// lower it, so retried faults do not make them slow.
 	maxBackoff time.Duration
 }
 
-// Provider observes buckets and the account. It is safe for concurrent use.
+// Provider observes and changes buckets, the account and the prerequisites
+// (KMS keys, SNS topics) the baseline needs. It is safe for concurrent use.
 type Provider struct {
 	cfg         aws.Config
 	region      string // region of the global calls
 	endpoint    string // the --endpoint-url, "" when not given
 	callTimeout time.Duration
+	propagation time.Duration
+	pollEvery   time.Duration // first pause between read-backs
 
 	// Clients are made per region on first use and kept: an S3 client is
 	// bound to one region (Go v2 does not follow a 301 to the bucket's
@@ -80,6 +95,7 @@ type Provider struct {
 	mu         sync.Mutex
 	s3Clients  map[string]*s3.Client
 	kmsClients map[string]*kms.Client
+	snsClients map[string]*sns.Client
 	stsClient  *sts.Client
 	s3control  *s3control.Client
 
@@ -94,6 +110,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.PropagationTimeout <= 0 {
+		o.PropagationTimeout = DefaultPropagationTimeout
 	}
 	if o.EndpointURL != "" {
 		u, err := url.Parse(o.EndpointURL)
@@ -149,8 +168,11 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		region:      region,
 		endpoint:    o.EndpointURL,
 		callTimeout: o.CallTimeout,
+		propagation: o.PropagationTimeout,
+		pollEvery:   firstPollInterval(o.PropagationTimeout),
 		s3Clients:   map[string]*s3.Client{},
 		kmsClients:  map[string]*kms.Client{},
+		snsClients:  map[string]*sns.Client{},
 		keys:        keyCache{calls: map[keyCacheKey]*keyCall{}},
 	}, nil
 }
@@ -200,6 +222,24 @@ func (p *Provider) kms(region string) *kms.Client {
 		}
 	})
 	p.kmsClients[region] = c
+	return c
+}
+
+// sns returns the SNS client for region, making it on first use. A topic
+// is regional, so its client is chosen by the region in the topic's ARN.
+func (p *Provider) sns(region string) *sns.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.snsClients[region]; ok {
+		return c
+	}
+	c := sns.NewFromConfig(p.cfg, func(o *sns.Options) {
+		o.Region = region
+		if p.endpoint != "" {
+			o.BaseEndpoint = aws.String(p.endpoint)
+		}
+	})
+	p.snsClients[region] = c
 	return c
 }
 

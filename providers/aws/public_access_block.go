@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -32,4 +33,44 @@ func findPublicAccessBlock(ctx context.Context, client *s3.Client, bucket string
 		BlockPublicPolicy:     aws.ToBool(c.BlockPublicPolicy),
 		RestrictPublicBuckets: aws.ToBool(c.RestrictPublicBuckets),
 	}, nil
+}
+
+// PutPublicAccessBlock writes the bucket's four Block Public Access flags
+// whole, or deletes the configuration when v is nil, and reads it back.
+// All four flags are always sent, false ones included: the Put replaces the
+// whole configuration, a flag left out is off, and a body without any flag
+// is refused with InvalidRequest (aws-semantics §1, the Go v2 *bool
+// pitfall). Deciding to Delete rather than Put all-false is the caller's.
+func (p *Provider) PutPublicAccessBlock(ctx context.Context, ref settings.BucketRef, v *settings.PublicAccessBlock) error {
+	client := p.bucketClient(ref)
+	bucket := aws.String(ref.Name)
+	var err error
+	if v == nil {
+		err = p.run(ctx, "delete public access block", func(ctx context.Context) error {
+			_, err := client.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: bucket})
+			if hasCode(err, codeNoSuchPublicAccessBlock) {
+				return nil // already absent
+			}
+			return err
+		})
+	} else {
+		err = p.run(ctx, "put public access block", func(ctx context.Context) error {
+			_, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{
+				Bucket: bucket,
+				PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+					BlockPublicAcls:       aws.Bool(v.BlockPublicAcls),
+					IgnorePublicAcls:      aws.Bool(v.IgnorePublicAcls),
+					BlockPublicPolicy:     aws.Bool(v.BlockPublicPolicy),
+					RestrictPublicBuckets: aws.Bool(v.RestrictPublicBuckets),
+				},
+			})
+			return err
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return verify(ctx, p, "public access block", v, func(ctx context.Context) (*settings.PublicAccessBlock, error) {
+		return findPublicAccessBlock(ctx, client, ref.Name)
+	}, equalPtr[settings.PublicAccessBlock])
 }
