@@ -123,6 +123,18 @@ func TestObserveE2E(t *testing.T) {
 			}),
 		},
 		{
+			reason: "a policy with an Id and a Sid-less conditioned Deny, a foreign queue entry that does not overlap ours, EventBridge",
+			ref:    settings.BucketRef{Name: "partner-exchange", Region: "eu-west-1"},
+			want: modern("partner-exchange", "eu-west-1", func(b *settings.BucketState) {
+				b.Tags = map[string]string{"owner": "partnerships"}
+				b.Policy = scenarioPolicy(t, sc, "partner-exchange")
+				b.Notifications = &settings.Notifications{EventBridge: true, Entries: []settings.NotificationEntry{{
+					ID: "restore-audit", Kind: settings.DestQueue, ARN: "arn:aws:sqs:eu-west-1:" + account + ":ingest",
+					Events: []string{"s3:ObjectRestore:Completed"},
+				}}}
+			}),
+		},
+		{
 			reason: "log bucket with the delivery grant",
 			ref:    settings.BucketRef{Name: "s3baseline-logs-123456789012-us-east-1", Region: "us-east-1"},
 			want: modern("s3baseline-logs-123456789012-us-east-1", "us-east-1", func(b *settings.BucketState) {
