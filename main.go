@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -18,8 +19,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/urfave/cli/v2"
 
+	"github.com/s3baseline/s3baseline/apply"
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/plan"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
@@ -100,7 +103,9 @@ func newApp(e *env) *cli.App {
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{
 			planCommand(e),
+			applyCommand(e),
 			showCommand(e),
+			rollbackCommand(e),
 			baselinesCommand(e),
 			{
 				Name:  "version",
@@ -206,6 +211,182 @@ func planOutcome(e *env, p *plan.Plan, detailed bool) error {
 		return &codeError{code: exitChanges}
 	}
 	return nil
+}
+
+func applyCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "apply a reviewed plan file, or plan, confirm and apply",
+		ArgsUsage: "[PLANFILE]",
+		Flags: append(append(scopeFlags(), connectionFlags()...),
+			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (scheduled runs)"},
+			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` (default ./.s3baseline/journal-<UTC time>.jsonl)"},
+			&cli.BoolFlag{Name: "allow-impact", Usage: "also apply changes the plan warns would cut off current access (website, public or cross-account readers, CloudFormation drift)"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return fmt.Errorf("apply takes at most one argument, the plan file; got %d", c.NArg())
+			}
+			prov, err := newProvider(c)
+			if err != nil {
+				return err
+			}
+			var p *plan.Plan
+			if c.NArg() == 1 {
+				for _, f := range []string{"baseline", "config", "bucket", "region"} {
+					if c.IsSet(f) {
+						return fmt.Errorf("--%s cannot be used with a plan file: the plan carries its scope and settings", f)
+					}
+				}
+				if p, err = plan.ReadFile(c.Args().First()); err != nil {
+					return err
+				}
+			} else {
+				cfg, err := loadScope(c)
+				if err != nil {
+					return err
+				}
+				p, err = plan.Build(c.Context, prov, plan.Options{
+					Config: cfg, Buckets: c.StringSlice("bucket"), Regions: c.StringSlice("region"),
+					Concurrency: c.Int("concurrency"), Now: e.now(), ToolVersion: version,
+				})
+				if err != nil {
+					return err
+				}
+				if err := plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)}); err != nil {
+					return err
+				}
+				if p.Empty() {
+					return planOutcome(e, p, false)
+				}
+				if !c.Bool("auto-approve") && !confirm(e, "Apply these changes? Only 'yes' will be accepted: ") {
+					return errors.New("apply cancelled")
+				}
+			}
+			if p.Empty() {
+				fmt.Fprintln(e.stdout, "No changes. Nothing to apply.")
+				return planOutcome(e, p, false)
+			}
+			id, err := prov.Identity(c.Context)
+			if err != nil {
+				return err
+			}
+			if id.Account != p.Account {
+				return fmt.Errorf("the plan is for account %s but the credentials are for account %s", p.Account, id.Account)
+			}
+			j, err := apply.OpenJournal(journalPath(c, e, "journal"))
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			fmt.Fprintf(e.stderr, "Journal: %s (undo with: s3baseline rollback %s)\n", j.Path(), j.Path())
+			outcomes, err := apply.Apply(c.Context, prov, p, apply.Options{
+				Config:      p.Scope.Settings,
+				Journal:     j,
+				Concurrency: c.Int("concurrency"),
+				AllowImpact: c.Bool("allow-impact"),
+				Now:         e.now,
+			})
+			printOutcomes(e, outcomes)
+			if err != nil {
+				return reportErrors(e, err)
+			}
+			return nil
+		},
+	}
+}
+
+func rollbackCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "restore every setting a journal says was changed to its recorded before-state",
+		ArgsUsage: "JOURNAL",
+		Flags: append(connectionFlags(),
+			&cli.BoolFlag{Name: "auto-approve", Usage: "roll back without asking"},
+			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` of the rollback's own writes (default ./.s3baseline/rollback-<UTC time>.jsonl)"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return errors.New("rollback needs exactly one argument: the journal file")
+			}
+			records, err := apply.ReadJournal(c.Args().First())
+			if err != nil {
+				return err
+			}
+			steps := apply.PlanRollback(records)
+			if len(steps) == 0 {
+				fmt.Fprintln(e.stdout, "Nothing to roll back: the journal records no changes.")
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "Rollback of %s, newest first:\n", c.Args().First())
+			for _, s := range steps {
+				fmt.Fprintf(e.stdout, "  %s\n", s.Description)
+			}
+			if !c.Bool("auto-approve") && !confirm(e, "\nRoll back these changes? Only 'yes' will be accepted: ") {
+				return errors.New("rollback cancelled")
+			}
+			prov, err := newProvider(c)
+			if err != nil {
+				return err
+			}
+			j, err := apply.OpenJournal(journalPath(c, e, "rollback"))
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			if err := apply.Rollback(c.Context, prov, steps, j); err != nil {
+				return reportErrors(e, err)
+			}
+			fmt.Fprintln(e.stdout, "Rollback complete.")
+			return nil
+		},
+	}
+}
+
+// journalPath is --journal, or a new file under ./.s3baseline named by the
+// UTC time, so that runs never append to each other's journals.
+func journalPath(c *cli.Context, e *env, kind string) string {
+	if p := c.String("journal"); p != "" {
+		return p
+	}
+	return fmt.Sprintf(".s3baseline/%s-%s.jsonl", kind, e.now().UTC().Format("20060102T150405Z"))
+}
+
+// confirm asks on stdout and reads one line: only "yes" is yes.
+func confirm(e *env, prompt string) bool {
+	fmt.Fprint(e.stdout, prompt)
+	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+	fmt.Fprintln(e.stdout)
+	return strings.TrimSpace(line) == "yes"
+}
+
+func printOutcomes(e *env, outcomes []apply.Outcome) {
+	counts := map[string]int{}
+	writes := 0
+	for _, o := range outcomes {
+		counts[o.Status]++
+		writes += o.Writes
+		line := fmt.Sprintf("  bucket %q (%s): %s, %d writes", o.Bucket, o.Region, o.Status, o.Writes)
+		if len(o.HeldBack) > 0 {
+			line += "; held back (impact, see the plan; --allow-impact applies it): " + strings.Join(o.HeldBack, ", ")
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	fmt.Fprintf(e.stdout, "\nApply finished: %d writes; %d buckets applied, %d stale, %d failed, %d held back.\n",
+		writes, counts["applied"], counts["stale"], counts["failed"], counts["skipped"])
+}
+
+// reportErrors prints each failure of a multi-error on its own line and
+// turns it into exit code 1.
+func reportErrors(e *env, err error) error {
+	var me *multierror.Error
+	if errors.As(err, &me) {
+		for _, one := range me.Errors {
+			fmt.Fprintf(e.stderr, "s3baseline: %s\n", oneLine(one.Error()))
+		}
+		return &codeError{code: exitError}
+	}
+	return err
 }
 
 func showCommand(e *env) *cli.Command {

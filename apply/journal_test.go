@@ -1,0 +1,180 @@
+package apply_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/s3baseline/s3baseline/apply"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+func TestJournalRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "journal.jsonl")
+	j, err := apply.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []apply.Record{
+		{Status: apply.RecordStarted, Account: account, Kind: apply.KindBucket, Bucket: "b", Region: "eu-west-1",
+			Aspect: "policy", Controls: []settings.ControlID{settings.TLSOnly, settings.AdminPolicyLock},
+			Before: json.RawMessage(`null`), After: json.RawMessage(`{"raw":"{\"Statement\":[]}"}`)},
+		{Status: apply.RecordFailed, Account: account, Kind: apply.KindBucket, Bucket: "b", Region: "eu-west-1", Started: 1, Error: "put bucket policy: AccessDenied: no"},
+		{Status: apply.RecordCreated, Account: account, Kind: apply.KindTopic, Region: "eu-west-1", Target: "arn:aws:sns:eu-west-1:1:t"},
+	}
+	for i, r := range in {
+		got, err := j.Append(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Seq != int64(i+1) || got.Time.IsZero() {
+			t.Errorf("append %d: seq %d time %v", i, got.Seq, got.Time)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	out, err := apply.ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range in {
+		in[i].Seq = int64(i + 1)
+		in[i].Line = i + 1
+	}
+	if diff := cmp.Diff(in, out, cmpopts.IgnoreFields(apply.Record{}, "Time")); diff != "" {
+		t.Errorf("round trip (-in +out):\n%s", diff)
+	}
+	// The wire format is one JSON object per line with the documented keys.
+	data, _ := os.ReadFile(path)
+	first := strings.SplitN(string(data), "\n", 2)[0]
+	for _, key := range []string{`"seq":1`, `"time":"`, `"status":"started"`, `"account":"123456789012"`, `"kind":"bucket"`, `"aspect":"policy"`, `"controls":["tls_only","admin_policy_lock"]`, `"before":null`} {
+		if !strings.Contains(first, key) {
+			t.Errorf("first line misses %s: %s", key, first)
+		}
+	}
+
+	// Reopening continues the numbering.
+	j, err = apply.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r, err := j.Append(apply.Record{Status: apply.RecordDone, Kind: apply.KindBucket, Started: 1})
+	if err != nil || r.Seq != 4 {
+		t.Errorf("append after reopen: seq %d, err %v", r.Seq, err)
+	}
+}
+
+func TestReadJournalDamage(t *testing.T) {
+	good := `{"seq":1,"time":"2026-01-01T00:00:00Z","status":"started","kind":"bucket","bucket":"b","region":"r","aspect":"logging","before":null,"after":null}` + "\n"
+	cases := map[string]struct {
+		reason  string
+		content string
+		err     string // "" when it must be read
+		damaged bool
+	}{
+		"Clean": {reason: "a whole journal reads", content: good + strings.Replace(good, `"seq":1`, `"seq":2`, 1)},
+		"TruncatedLast": {
+			reason:  "a crash mid-write leaves half a last line: tolerated and reported",
+			content: good + `{"seq":2,"time":"2026-01-01T0`, damaged: true,
+		},
+		"GarbageLast": {
+			reason: "a last line that is not a record is tolerated too", content: good + "\x00\x00\x00\n", damaged: true,
+		},
+		"DamageInMiddle": {
+			reason: "damage anywhere else is an error naming file and line", content: good + "{\"seq\":\n" + good,
+			err: "journal.jsonl:2: damaged journal record",
+		},
+		"UnknownStatus": {
+			reason: "a record with a status the tool never writes is damage", content: strings.Replace(good, "started", "begun", 1) + good,
+			err: "journal.jsonl:1: damaged journal record: unknown status",
+		},
+		"Empty": {reason: "an empty journal has no records", content: ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "journal.jsonl")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := apply.ReadJournal(path)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("%s\nerr = %v, want %q", tc.reason, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s\nerr = %v", tc.reason, err)
+			}
+			gotDamaged := len(recs) > 0 && recs[len(recs)-1].Status == apply.RecordDamaged
+			if gotDamaged != tc.damaged {
+				t.Fatalf("%s\nrecords %+v", tc.reason, recs)
+			}
+			if tc.damaged {
+				last := recs[len(recs)-1]
+				if !strings.Contains(last.Error, "journal.jsonl:2: damaged last line") {
+					t.Errorf("damage reported as %q", last.Error)
+				}
+				steps := apply.PlanRollback(recs)
+				if len(steps) != 2 || !strings.HasPrefix(steps[0].Description, "note: ") {
+					t.Errorf("rollback of a damaged journal: %+v", steps)
+				}
+				if _, err := apply.OpenJournal(path); err == nil || !strings.Contains(err.Error(), "damaged last line") {
+					t.Errorf("appending to a damaged journal: err %v", err)
+				}
+			}
+		})
+	}
+	if _, err := apply.ReadJournal(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing journal read without error")
+	}
+}
+
+func TestPlanRollbackOrderAndNotes(t *testing.T) {
+	recs := []apply.Record{
+		{Seq: 1, Status: apply.RecordCreated, Kind: apply.KindKey, Region: "eu-west-1", Target: "arn:aws:kms:eu-west-1:1:key/k"},
+		{Seq: 2, Status: apply.RecordStarted, Kind: apply.KindBucket, Bucket: "logs", Region: "eu-west-1", Aspect: "policy", For: "a",
+			Controls: []settings.ControlID{settings.AccessLogging}, Before: json.RawMessage(`null`)},
+		{Seq: 3, Status: apply.RecordDone, Kind: apply.KindBucket, Started: 2},
+		{Seq: 4, Status: apply.RecordStarted, Kind: apply.KindBucket, Bucket: "a", Region: "eu-west-1", Aspect: "public_access_block",
+			Before: json.RawMessage(`{"block_public_acls":false,"ignore_public_acls":false,"block_public_policy":false,"restrict_public_buckets":false}`)},
+		{Seq: 5, Status: apply.RecordFailed, Kind: apply.KindBucket, Started: 4, Error: "put public access block: AccessDenied: no"},
+		{Seq: 6, Status: apply.RecordStarted, Kind: apply.KindBucket, Bucket: "logs", Region: "eu-west-1", Aspect: "policy", Before: json.RawMessage(`{"raw":"{}"}`)},
+		{Seq: 7, Status: apply.RecordStarted, Kind: apply.KindBucket, Bucket: "a", Region: "eu-west-1", Aspect: "website"},
+	}
+	steps := apply.PlanRollback(recs)
+	var seqs []int64
+	for _, s := range steps {
+		seqs = append(seqs, s.Record.Seq)
+	}
+	if diff := cmp.Diff([]int64{6, 4, 2, 1}, seqs); diff != "" {
+		t.Fatalf("steps (-want +got):\n%s", diff)
+	}
+	for i, want := range []string{
+		`bucket "logs" (eu-west-1): restore bucket policy as it was [journal seq 6, write never finished]; superseded by journal seq 2`,
+		`bucket "a" (eu-west-1): restore Block Public Access to {"block_public_acls":false,`,
+		`bucket "logs" (eu-west-1): restore bucket policy (access_logging for bucket a) to no policy (delete) [journal seq 2, write done]`,
+		`KMS key arn:aws:kms:eu-west-1:1:key/k (eu-west-1) was created by s3baseline [journal seq 1]: left in place`,
+	} {
+		if !strings.HasPrefix(steps[i].Description, want) {
+			t.Errorf("step %d = %q\nwant prefix %q", i, steps[i].Description, want)
+		}
+	}
+	if !strings.Contains(steps[1].Description, "write failed: put public access block: AccessDenied: no") {
+		t.Errorf("step 1 = %q", steps[1].Description)
+	}
+}

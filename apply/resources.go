@@ -1,0 +1,274 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/s3baseline/s3baseline/plan"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// Shared resources: the region's KMS key, server access log bucket and SNS
+// topic. Each is ensured once per run and region however many buckets need
+// it, and a resource the tool creates gets a "created" journal record;
+// rollback lists those and never deletes them.
+
+// KeyDescription is the description of a KMS key the tool creates.
+const KeyDescription = "s3baseline default encryption key (created by s3baseline apply)"
+
+// statement is a policy statement as the tool writes it, fixed key order.
+type statement struct {
+	Sid       string `json:"Sid"`
+	Effect    string `json:"Effect"`
+	Principal any    `json:"Principal"`
+	Action    any    `json:"Action"`
+	Resource  any    `json:"Resource"`
+	Condition any    `json:"Condition,omitempty"`
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("apply: marshal statement: " + err.Error())
+	}
+	return b
+}
+
+// LogDeliveryStatement is the log bucket's grant to the S3 logging service:
+// s3:PutObject under the log prefix, for any source bucket of the account.
+// One statement serves every source bucket, so the policy does not grow
+// with the number of buckets that log.
+func LogDeliveryStatement(target, prefix, account string) json.RawMessage {
+	return mustJSON(statement{
+		Sid:       settings.SidServerAccessLogs,
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": "logging.s3.amazonaws.com"},
+		Action:    "s3:PutObject",
+		Resource:  "arn:aws:s3:::" + target + "/" + prefix + "*",
+		Condition: map[string]map[string]string{
+			"ArnLike":      {"aws:SourceArn": "arn:aws:s3:::*"},
+			"StringEquals": {"aws:SourceAccount": account},
+		},
+	})
+}
+
+// TopicPublishStatement is the topic's grant to S3: SNS:Publish from any
+// bucket of the account.
+func TopicPublishStatement(topicARN, account string) json.RawMessage {
+	return mustJSON(statement{
+		Sid:       settings.SidAllowS3Publish,
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": "s3.amazonaws.com"},
+		Action:    "SNS:Publish",
+		Resource:  topicARN,
+		Condition: map[string]map[string]string{
+			"ArnLike":      {"aws:SourceArn": "arn:aws:s3:::*"},
+			"StringEquals": {"aws:SourceAccount": account},
+		},
+	})
+}
+
+// ensureKey resolves the configured KMS key in a region, creating it when
+// it does not exist and settings.encryption.create_key allows it.
+func (a *applier) ensureKey(ctx context.Context, region, ref string) (settings.KeyInfo, error) {
+	return a.keys.do(region+"|"+ref, func() (settings.KeyInfo, error) {
+		info, err := a.p.DescribeKey(ctx, region, ref)
+		if err != nil {
+			return info, err
+		}
+		if info.Exists {
+			if !info.Enabled {
+				return info, fmt.Errorf("the KMS key %s (%s) in %s is disabled", ref, info.ARN, region)
+			}
+			return info, nil
+		}
+		if !a.cfg.Settings.Encryption.CreateKey {
+			return info, fmt.Errorf("the KMS key %s does not exist in %s and settings.encryption.create_key is off", ref, region)
+		}
+		alias := aliasName(ref)
+		if alias == "" {
+			return info, fmt.Errorf("the KMS key %s does not exist in %s, and only a key named by an alias can be created", ref, region)
+		}
+		info, err = a.p.CreateKey(ctx, region, alias, KeyDescription)
+		if err != nil {
+			return info, err
+		}
+		a.created(Record{Kind: KindKey, Region: region, Target: info.ARN}, info)
+		return info, nil
+	})
+}
+
+// aliasName is "alias/NAME" from an alias or an alias ARN, "" for a key id
+// or key ARN.
+func aliasName(ref string) string {
+	if strings.HasPrefix(ref, "alias/") {
+		return ref
+	}
+	if i := strings.Index(ref, ":alias/"); i >= 0 && strings.HasPrefix(ref, "arn:") {
+		return ref[i+1:]
+	}
+	return ""
+}
+
+// ensureLogTarget creates the region's log bucket when
+// settings.logging.create_target is on and it does not exist, and brings a
+// bucket it created to the baseline right away (a log bucket is created
+// compliant, so the next plan shows nothing for it).
+func (a *applier) ensureLogTarget(ctx context.Context, target settings.BucketRef) error {
+	_, err := a.targets.do(target.Region+"|"+target.Name, func() (struct{}, error) {
+		if !a.cfg.Settings.Logging.CreateTarget {
+			return struct{}{}, nil
+		}
+		created, err := a.p.CreateBucket(ctx, target)
+		if err != nil {
+			return struct{}{}, fmt.Errorf("log bucket s3://%s: %w", target.Name, err)
+		}
+		if created {
+			a.created(Record{Kind: KindBucket, Bucket: target.Name, Region: target.Region}, target)
+			a.makeCompliant(ctx, target)
+		}
+		return struct{}{}, nil
+	})
+	return err
+}
+
+// makeCompliant plans a bucket the tool just created against its baseline
+// and applies that plan; its outcome is reported with the others.
+func (a *applier) makeCompliant(ctx context.Context, ref settings.BucketRef) {
+	out := Outcome{Bucket: ref.Name, Region: ref.Region}
+	defer func() {
+		a.mu.Lock()
+		a.extra = append(a.extra, out)
+		a.mu.Unlock()
+	}()
+	cfg := a.cfg
+	asg := cfg.Assign(ref.Name, nil, a.now())
+	if asg.Baseline == nil {
+		asg.Baseline = cfg.Baseline
+	}
+	if asg.Baseline == nil {
+		out.Status = StatusUnchanged
+		return
+	}
+	isTarget := plan.LogTarget(cfg, a.account, ref.Region) == ref.Name
+	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
+	if aspects := plan.AspectsNeeded(asg, isTarget); len(aspects) > 0 {
+		st = a.p.ObserveBucket(ctx, ref, aspects)
+		st.Name, st.Region = ref.Name, ref.Region
+	}
+	bp := plan.Diff(plan.Input{
+		State:      st,
+		Account:    settings.AccountState{AccountID: a.account, Caller: a.id.ARN},
+		Assignment: asg,
+		Desired:    plan.DesiredFor(cfg, a.account, ref, settings.KeyInfo{}, nil),
+	})
+	var pending []plan.Change
+	for _, c := range bp.Changes {
+		if c.Action != plan.NoOp {
+			pending = append(pending, c)
+		}
+	}
+	switch {
+	case len(bp.Errors) > 0:
+		out.Status = StatusFailed
+		out.Err = &BucketError{ref.Name, ref.Region, "bring the new bucket to its baseline", errors.New(strings.Join(bp.Errors, "; "))}
+	case len(pending) == 0:
+		out.Status = StatusApplied
+	default:
+		a.applyChanges(ctx, ref, st, pending, &out)
+	}
+}
+
+// ensureTopic creates the notification topic when it does not exist and
+// settings.notifications.create_topic is on.
+func (a *applier) ensureTopic(ctx context.Context, arn string) error {
+	_, err := a.topics.do(arn, func() (struct{}, error) {
+		t, err := a.p.Topic(ctx, arn)
+		if err != nil || t.Exists {
+			return struct{}{}, err
+		}
+		if !a.cfg.Settings.Notifications.CreateTopic {
+			return struct{}{}, fmt.Errorf("the SNS topic %s does not exist and settings.notifications.create_topic is off", arn)
+		}
+		region, account, name, ok := splitTopicARN(arn)
+		if !ok {
+			return struct{}{}, fmt.Errorf("the SNS topic %s does not exist, and that is not a topic ARN it could be created from", arn)
+		}
+		if account != a.account {
+			return struct{}{}, fmt.Errorf("the SNS topic %s does not exist, and it would belong to account %s, not %s", arn, account, a.account)
+		}
+		t, err = a.p.CreateTopic(ctx, region, name)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if t.ARN != arn {
+			return struct{}{}, fmt.Errorf("created topic %s, but it is %s", arn, t.ARN)
+		}
+		a.created(Record{Kind: KindTopic, Region: region, Target: arn}, t)
+		return struct{}{}, nil
+	})
+	return err
+}
+
+// splitTopicARN reads arn:PARTITION:sns:REGION:ACCOUNT:NAME.
+func splitTopicARN(arn string) (region, account, name string, ok bool) {
+	p := strings.SplitN(arn, ":", 6)
+	if len(p) != 6 || p[0] != "arn" || p[2] != "sns" || p[3] == "" || p[5] == "" {
+		return "", "", "", false
+	}
+	return p[3], p[4], p[5], true
+}
+
+// writeTopicGrant merges our publish statement into the topic's current
+// policy (re-read under the topic's lock) unless it is already there.
+func (a *applier) writeTopicGrant(ctx context.Context, source settings.BucketRef, arn string) (int, error) {
+	unlock := a.locks.lock("topic:" + arn)
+	defer unlock()
+	t, err := a.p.Topic(ctx, arn)
+	if err != nil {
+		return 0, err
+	}
+	if !t.Exists {
+		return 0, fmt.Errorf("the SNS topic %s does not exist", arn)
+	}
+	set := map[string]json.RawMessage{settings.SidAllowS3Publish: TopicPublishStatement(arn, a.account)}
+	cur := topicPolicy(t)
+	if ownedInPlace(cur, set, nil) {
+		return 0, nil
+	}
+	merged, err := settings.MergePolicy(cur, set, nil)
+	if err != nil {
+		return 0, err
+	}
+	region, _, _, _ := splitTopicARN(arn)
+	rec := Record{Account: a.account, Kind: KindTopic, Region: region, Aspect: string(settings.AspectPolicy),
+		Controls: []settings.ControlID{settings.EventNotifications}, For: source.Name, Target: arn}
+	err = a.write(ctx, rec, topicText(cur), merged.Raw, func(ctx context.Context) error {
+		return a.p.PutTopicPolicy(ctx, arn, merged.Raw)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// topicPolicy is a topic's policy as a *settings.Policy, nil when it has
+// none.
+func topicPolicy(t settings.Topic) *settings.Policy {
+	if t.Policy == "" {
+		return nil
+	}
+	return &settings.Policy{Raw: t.Policy}
+}
+
+// topicText is the journal's form of a topic policy: its text, or nil
+// (null) when there is none.
+func topicText(p *settings.Policy) *string {
+	if p == nil {
+		return nil
+	}
+	return &p.Raw
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3baseline/s3baseline/baselines"
+)
+
+// TestBaselinesCommand: the baselines are data the operator can read.
+func TestBaselinesCommand(t *testing.T) {
+	isolateAWSEnv(t)
+	list := runCLI(t, "baselines", "list")
+	if list.code != 0 {
+		t.Fatalf("baselines list exited %d: %s", list.code, list.stderr)
+	}
+	var names []string
+	for _, l := range strings.Split(strings.TrimSpace(list.stdout), "\n") {
+		names = append(names, strings.Fields(l)[0])
+	}
+	if diff := cmp.Diff([]string{"low", "medium", "high"}, names); diff != "" {
+		t.Errorf("baselines list (-want +got):\n%s", diff)
+	}
+
+	show := runCLI(t, "baselines", "show", "high", "--json")
+	if show.code != 0 {
+		t.Fatalf("baselines show high --json exited %d: %s", show.code, show.stderr)
+	}
+	var b baselines.Baseline
+	if err := json.Unmarshal([]byte(show.stdout), &b); err != nil {
+		t.Fatalf("not a baseline document: %v", err)
+	}
+	spec, ok := b.Spec("admin_policy_lock")
+	if !ok || strings.Join(spec.NIST, ",") != "AC-5,AC-6" {
+		t.Errorf("high's admin_policy_lock = %+v, %v; want NIST AC-5, AC-6", spec, ok)
+	}
+
+	text := runCLI(t, "baselines", "show", "low")
+	if text.code != 0 || !strings.Contains(text.stdout, "access_logging") || strings.Contains(text.stdout, "block_public_access") {
+		t.Errorf("baselines show low: exit %d\n%s", text.code, text.stdout)
+	}
+
+	custom := filepath.Join(t.TempDir(), "pci.yaml")
+	if err := os.WriteFile(custom, []byte("name: pci\nextends: medium\nremove: [event_notifications]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := runCLI(t, "baselines", "show", custom)
+	if c.code != 0 || !strings.Contains(c.stdout, "baseline pci") || strings.Contains(c.stdout, "event_notifications") {
+		t.Errorf("baselines show FILE: exit %d\n%s%s", c.code, c.stdout, c.stderr)
+	}
+
+	unknown := runCLI(t, "baselines", "show", "hihg")
+	if unknown.code != 1 || !strings.Contains(unknown.stderr, `"hihg"`) {
+		t.Errorf("baselines show hihg: exit %d, stderr %q", unknown.code, unknown.stderr)
+	}
+}
+
+func TestPlanNeedsABaseline(t *testing.T) {
+	isolateAWSEnv(t)
+	r := runCLI(t, "plan", "--endpoint-url", "http://127.0.0.1:1")
+	if r.code != 1 || !strings.Contains(r.stderr, "no baseline") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("plan without a baseline: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestReorderArgs(t *testing.T) {
+	app := newApp(&env{})
+	cases := map[string]struct {
+		in, want []string
+	}{
+		"flag after positional": {
+			[]string{"s3baseline", "show", "plan.json", "--json"},
+			[]string{"s3baseline", "show", "--json", "plan.json"}},
+		"value flag keeps its value": {
+			[]string{"s3baseline", "apply", "plan.json", "--journal", "j.jsonl", "--auto-approve"},
+			[]string{"s3baseline", "apply", "--journal", "j.jsonl", "--auto-approve", "plan.json"}},
+		"subcommand": {
+			[]string{"s3baseline", "baselines", "show", "high", "--json"},
+			[]string{"s3baseline", "baselines", "show", "--json", "high"}},
+		"after --": {
+			[]string{"s3baseline", "show", "--", "--json"},
+			[]string{"s3baseline", "show", "--", "--json"}},
+	}
+	for name, tc := range cases {
+		if diff := cmp.Diff(tc.want, reorderArgs(app, tc.in)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}
