@@ -25,6 +25,7 @@ import (
 	"github.com/s3baseline/s3baseline/apply"
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/plan"
+	"github.com/s3baseline/s3baseline/progress"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
@@ -125,6 +126,7 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "profile", Usage: "shared config `PROFILE` (default: the standard credential chain)"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to `URL` (an emulator or S3-compatible service); AWS_ENDPOINT_URL* work too"},
 		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "buckets observed or changed at once"},
+		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on one AWS call, retries included, after `DURATION`"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
 	}
 }
@@ -161,6 +163,7 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			report, done := progressReporter(e, "plan")
 			p, err := plan.Build(c.Context, prov, plan.Options{
 				Config:      cfg,
 				Buckets:     c.StringSlice("bucket"),
@@ -168,7 +171,9 @@ func planCommand(e *env) *cli.Command {
 				Concurrency: c.Int("concurrency"),
 				Now:         e.now(),
 				ToolVersion: version,
+				Progress:    report,
 			})
+			done()
 			if err != nil {
 				return err
 			}
@@ -246,10 +251,13 @@ func applyCommand(e *env) *cli.Command {
 				if err != nil {
 					return err
 				}
+				report, done := progressReporter(e, "plan")
 				p, err = plan.Build(c.Context, prov, plan.Options{
 					Config: cfg, Buckets: c.StringSlice("bucket"), Regions: c.StringSlice("region"),
 					Concurrency: c.Int("concurrency"), Now: e.now(), ToolVersion: version,
+					Progress: report,
 				})
+				done()
 				if err != nil {
 					return err
 				}
@@ -280,13 +288,16 @@ func applyCommand(e *env) *cli.Command {
 			}
 			defer j.Close()
 			fmt.Fprintf(e.stderr, "Journal: %s (undo with: s3baseline rollback %s)\n", j.Path(), j.Path())
+			report, done := progressReporter(e, "apply")
 			outcomes, err := apply.Apply(c.Context, prov, p, apply.Options{
 				Config:      p.Scope.Settings,
 				Journal:     j,
 				Concurrency: c.Int("concurrency"),
 				AllowImpact: c.Bool("allow-impact"),
 				Now:         e.now,
+				Progress:    report,
 			})
+			done()
 			printOutcomes(e, outcomes)
 			if err != nil {
 				return reportErrors(e, err)
@@ -494,7 +505,21 @@ func newProvider(c *cli.Context) (*awsprovider.Provider, error) {
 	return awsprovider.New(c.Context, awsprovider.Options{
 		Profile:     c.String("profile"),
 		EndpointURL: c.String("endpoint-url"),
+		Concurrency: c.Int("concurrency"),
+		CallTimeout: c.Duration("call-timeout"),
 	})
+}
+
+// progressReporter returns a Progress callback that draws "plan: 1200/10000
+// buckets (12%), 240/s, ETA 37s" on stderr, and the function that clears it
+// when the run is over, but only when stderr is a terminal: scripts, CI and
+// tests get nil and a no-op, and so not one byte more on stderr.
+func progressReporter(e *env, label string) (report func(done, total, errors int), done func()) {
+	if !progress.IsTerminal(e.stderr) {
+		return nil, func() {}
+	}
+	r := progress.New(e.stderr, label)
+	return r.Update, r.Finish
 }
 
 // useColor: colour only for a terminal, never with --no-color or NO_COLOR.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/plan"
+	"github.com/s3baseline/s3baseline/progress"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -55,6 +56,12 @@ type Options struct {
 	AllowImpact bool
 	// Now is the clock (config rules' until dates); nil is time.Now.
 	Now func() time.Time
+	// Progress, when set, is called once with done 0 before the first
+	// bucket and again after each bucket of the plan is finished: done of
+	// total buckets, errors of them failed, stale or skipped for the
+	// plan's errors. Calls come one at a time, in order of done, from the
+	// worker goroutines; the callback should return quickly.
+	Progress func(done, total, errors int)
 }
 
 // Outcome is what happened to one bucket.
@@ -144,6 +151,7 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
+	counter := progress.NewCounter(o.Progress, len(pl.Buckets))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, len(pl.Buckets)) {
@@ -152,6 +160,7 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 			defer wg.Done()
 			for i := range jobs {
 				outcomes[i] = a.bucket(ctx, pl.Buckets[i])
+				counter.Add(outcomes[i].isError())
 			}
 		}()
 	}
@@ -179,7 +188,7 @@ feed:
 	}
 	outcomes = append(outcomes, a.extra...)
 	for _, o := range outcomes {
-		if o.Status == StatusFailed || o.Status == StatusStale || errors.Is(o.Err, ErrPlanErrors) {
+		if o.isError() {
 			errs = multierror.Append(errs, o.Err)
 		}
 	}
@@ -192,6 +201,12 @@ feed:
 		errs = multierror.Append(errs, fmt.Errorf("apply interrupted (%v): %d buckets not started; run plan and apply again to finish", err, notStarted))
 	}
 	return outcomes, errs.ErrorOrNil()
+}
+
+// isError reports whether the outcome is an error of the run: a failed or
+// stale bucket, or one skipped because the plan reports errors for it.
+func (o *Outcome) isError() bool {
+	return o.Status == StatusFailed || o.Status == StatusStale || errors.Is(o.Err, ErrPlanErrors)
 }
 
 // applier is one Apply run's shared state.

@@ -201,7 +201,18 @@ func TestApplyAccessDeniedOthersGoOn(t *testing.T) {
 	p := e.plan()
 	e.srv.InjectFault(emulator.Fault{Bucket: "analytics-events", Operation: "PutBucketEncryption", Status: 403, Code: "AccessDenied", Message: "Access Denied"})
 	e.srv.ResetCalls()
-	out, _, err := e.apply(p)
+	var last [3]int
+	updates := 0
+	out, _, err := e.apply(p, func(o *apply.Options) {
+		o.Progress = func(done, total, errors int) { last = [3]int{done, total, errors}; updates++ }
+	})
+	var me *multierror.Error
+	if !errors.As(err, &me) {
+		t.Fatalf("Apply error %v, want a multierror", err)
+	}
+	if want := [3]int{len(p.Buckets), len(p.Buckets), len(me.Errors)}; last != want || updates != len(p.Buckets)+1 {
+		t.Errorf("%d progress updates, the last %v; want %d, the last %v (every bucket error counted)", updates, last, len(p.Buckets)+1, want)
+	}
 	got := byBucket(out)
 	o := got["analytics-events"]
 	if o.Status != apply.StatusFailed {

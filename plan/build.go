@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/s3baseline/s3baseline/baselines"
+	"github.com/s3baseline/s3baseline/progress"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -46,6 +47,12 @@ type Options struct {
 	// is the current time.
 	Now         time.Time
 	ToolVersion string
+	// Progress, when set, is called once with done 0 when the buckets in
+	// scope are known and again after each bucket is planned: done of
+	// total buckets, errors of them with an error. Calls come one at a
+	// time, in order of done, from the worker goroutines; the callback
+	// should return quickly.
+	Progress func(done, total, errors int)
 }
 
 // DefaultConcurrency is how many buckets are observed at once by default:
@@ -88,6 +95,7 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
+	counter := progress.NewCounter(o.Progress, len(refs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, len(refs)) {
@@ -96,6 +104,7 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 			defer wg.Done()
 			for i := range jobs {
 				buckets[i] = r.bucket(ctx, refs[i])
+				counter.Add(len(buckets[i].Errors) > 0)
 			}
 		}()
 	}

@@ -282,3 +282,35 @@ func TestBuildMixed(t *testing.T) {
 		t.Errorf("header: %v %s %s %d", p.CreatedAt, p.Account, p.Caller, p.FormatVersion)
 	}
 }
+
+// TestBuildProgress: the Progress callback hears of every bucket, one
+// update at a time and in order, and counts the buckets with errors.
+func TestBuildProgress(t *testing.T) {
+	f, o := mixedScenario(t)
+	o.Concurrency = 4
+	type update struct{ done, total, errors int }
+	var got []update
+	o.Progress = func(done, total, errors int) { got = append(got, update{done, total, errors}) }
+	p, err := Build(context.Background(), f, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(p.Buckets)
+	if len(got) != n+1 {
+		t.Fatalf("%d progress updates, want %d (one at the start, one per bucket): %v", len(got), n+1, got)
+	}
+	for i, u := range got {
+		if u.done != i || u.total != n {
+			t.Fatalf("update %d is %+v, want done %d of %d", i, u, i, n)
+		}
+	}
+	failed := 0
+	for _, b := range p.Buckets {
+		if len(b.Errors) > 0 {
+			failed++
+		}
+	}
+	if last := got[n]; last.errors != failed || failed == 0 {
+		t.Errorf("last update counts %d buckets with errors, the plan has %d", last.errors, failed)
+	}
+}

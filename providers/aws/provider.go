@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -68,6 +69,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// HTTPClient, when set, carries every request.
 	HTTPClient *http.Client
+	// Concurrency is how many calls the caller makes at once (the CLI's
+	// --concurrency); the default HTTP client keeps that many idle
+	// connections per host. 0 keeps the SDK's pool (10 per host).
+	Concurrency int
 	// PropagationTimeout bounds how long a mutator re-reads what it wrote
 	// until it sees it; 0 means one minute. A read-back that still differs
 	// then is an error.
@@ -143,6 +148,8 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	if o.HTTPClient != nil {
 		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
+	} else if o.Concurrency > 0 {
+		loadOpts = append(loadOpts, config.WithHTTPClient(defaultHTTPClient(o.Concurrency)))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
@@ -175,6 +182,24 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		snsClients:  map[string]*sns.Client{},
 		keys:        keyCache{calls: map[keyCacheKey]*keyCall{}},
 	}, nil
+}
+
+// defaultHTTPClient is the SDK's default client with an idle connection
+// pool sized for concurrency workers. The SDK keeps 10 idle connections per
+// host and 100 in all: enough when every bucket is its own host (S3's
+// virtual-hosted style), but with one endpoint for everything (an
+// emulator, an S3-compatible store, --endpoint-url, all path-style) 64
+// workers would find an idle connection for 10 of them and open, and then
+// close, a new one for each call of the rest: a TCP handshake per call and
+// thousands of sockets in TIME_WAIT over a 10,000-bucket plan. The SDK
+// does not cap connections per host (MaxConnsPerHost 2048), so nothing
+// serialises; this keeps the connections the workers use open. It opens no
+// more than the workers need: idle connections are only the ones made.
+func defaultHTTPClient(concurrency int) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, concurrency)
+		t.MaxIdleConns = max(t.MaxIdleConns, concurrency)
+	})
 }
 
 // Region is the region of the global calls.

@@ -1,0 +1,225 @@
+// Command bench measures s3baseline at scale: the real plan.Build and
+// apply.Apply, with the real AWS provider and SDK over HTTP, against the
+// emulator seeded with generated accounts of 100 to 10,000 buckets behind
+// an injected per-request latency, at several concurrencies.
+//
+// The emulator runs in this process; each plan runs in a child process
+// (this program again, with -child), so that the child's peak RSS is the
+// plan's alone. It prints a Markdown report and, with -out, writes it.
+//
+//	go run ./bench -out bench/results.md   # make bench
+//	go run ./bench -quick                  # BENCH_QUICK=1 make bench: N=100 and 1,000 only
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/s3baseline/s3baseline/fixtures/emulator"
+)
+
+func main() {
+	var (
+		child       = flag.String("child", "", "internal: run one `plan|apply` against -endpoint and print the result")
+		endpoint    = flag.String("endpoint", "", "internal: the emulator's URL (with -child)")
+		concurrency = flag.Int("concurrency", 64, "internal: --concurrency of the child")
+
+		out       = flag.String("out", "", "write the Markdown report to `FILE`")
+		quick     = flag.Bool("quick", os.Getenv("BENCH_QUICK") != "", "only N=100 and 1,000 (also BENCH_QUICK=1)")
+		latency   = flag.Duration("latency", 40*time.Millisecond, "injected latency of every request")
+		jitter    = flag.Float64("jitter", 0.1, "latency varies uniformly by ± this fraction")
+		sizes     = flag.String("sizes", "100,1000,10000", "bucket counts to plan")
+		concs     = flag.String("concurrencies", "16,64,128", "--concurrency values to plan with")
+		applyN    = flag.Int("apply-buckets", 0, "buckets of the apply run (0: the largest size)")
+		applyC    = flag.Int("apply-concurrency", 64, "--concurrency of the apply run")
+		drift     = flag.Float64("drift", 0.1, "fraction of buckets drifted in the apply run")
+		seed      = flag.Int64("seed", 1, "scenario seed")
+		sdkPool   = flag.Bool("sdk-pool", false, "plan with the SDK's default connection pool (10 idle per host), for comparison")
+		overheadN = flag.Int("overhead-buckets", 1000, "buckets of the emulator overhead runs")
+	)
+	flag.Parse()
+	if *child != "" {
+		runChild(*child, *endpoint, *concurrency, *sdkPool)
+		return
+	}
+	b := &bench{latency: *latency, jitter: *jitter, seed: *seed, sdkPool: *sdkPool}
+	ns, cs := ints(*sizes), ints(*concs)
+	if *quick {
+		ns = []int{100, 1000}
+	}
+	if *applyN == 0 {
+		*applyN = ns[len(ns)-1]
+	}
+	self, err := os.Executable()
+	mustf(err, "find own executable")
+	b.self = self
+	dir, err := os.MkdirTemp("", "s3baseline-bench-")
+	mustf(err, "temp dir")
+	defer os.RemoveAll(dir)
+	b.dir = dir
+
+	started := time.Now()
+	rep := &report{
+		Latency: *latency, Jitter: *jitter, Seed: *seed, Quick: *quick, SDKPool: *sdkPool,
+		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+	}
+	progress := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "[%5.0fs] "+format+"\n", append([]any{time.Since(started).Seconds()}, args...)...)
+	}
+
+	// The emulator's own cost: no injected latency, one request at a time,
+	// then as many as the machine can serve.
+	progress("emulator overhead: %d buckets, no injected latency", *overheadN)
+	rep.Overhead = b.planRuns(*overheadN, 0, []int{1, 64}, progress)
+
+	for _, n := range ns {
+		progress("plan: %d buckets, latency %v ± %.0f%%", n, *latency, *jitter*100)
+		rep.Plans = append(rep.Plans, b.planRuns(n, *latency, cs, progress)...)
+	}
+
+	progress("apply: %d buckets, %.0f%% drifted, concurrency %d", *applyN, *drift*100, *applyC)
+	rep.Apply = b.applyRun(*applyN, *drift, *applyC)
+	rep.Elapsed = time.Since(started)
+
+	var md bytes.Buffer
+	rep.write(&md)
+	os.Stdout.Write(md.Bytes())
+	if *out != "" {
+		mustf(os.WriteFile(*out, md.Bytes(), 0o644), "write %s", *out)
+		progress("wrote %s", *out)
+	}
+}
+
+// bench holds what every run shares.
+type bench struct {
+	self    string // this executable, run again as the child
+	dir     string
+	latency time.Duration
+	jitter  float64
+	seed    int64
+	sdkPool bool
+}
+
+// start serves sc with the given latency (and the bench's jitter).
+func (b *bench) start(sc *emulator.Scenario, latency time.Duration) *emulator.Server {
+	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{
+		Latency:   latency,
+		Jitter:    time.Duration(float64(latency) * b.jitter),
+		NoCallLog: true, // OpCounts is all the report needs
+	})
+	mustf(err, "start emulator")
+	return srv
+}
+
+// run is one plan (or plan and apply) process and what it cost.
+type run struct {
+	Buckets     int
+	Concurrency int
+	Latency     time.Duration
+	Result      result
+	Calls       map[string]int // "Service Operation" -> requests the emulator served
+	MaxRSSKB    int64          // the child's peak RSS from wait4
+	Wall        time.Duration  // the child process, start to exit
+}
+
+func (r run) totalCalls() int {
+	n := 0
+	for _, c := range r.Calls {
+		n += c
+	}
+	return n
+}
+
+// planRuns plans a generated account of n buckets once per concurrency.
+// Plans only read, so one emulator serves them all.
+func (b *bench) planRuns(n int, latency time.Duration, concs []int, progress func(string, ...any)) []run {
+	sc := emulator.GenerateScenario(n, emulator.GenerateOptions{Seed: b.seed})
+	srv := b.start(sc, latency)
+	defer srv.Close()
+	var runs []run
+	for _, c := range concs {
+		r := b.child(srv, "plan", c)
+		r.Buckets, r.Latency = n, latency
+		progress("  concurrency %3d: %6.2fs, %d calls, peak RSS %d MiB", c, r.Result.PlanSeconds, r.totalCalls(), r.MaxRSSKB>>10)
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// applyRun plans and applies an account of n buckets of which a fraction
+// has one control drifted.
+func (b *bench) applyRun(n int, drift float64, c int) applyReport {
+	sc := compliantScenario(n, drift, b.seed)
+	srv := b.start(sc, b.latency)
+	defer srv.Close()
+	r := b.child(srv, "apply", c)
+	r.Buckets, r.Latency = len(sc.Buckets), b.latency
+	drifted, logs := countKinds(sc)
+	return applyReport{run: r, Drifted: drifted, LogBuckets: logs, Drift: drift}
+}
+
+// child runs this program with -child against srv and collects its result,
+// the emulator's request counts during it and its peak RSS.
+func (b *bench) child(srv *emulator.Server, mode string, concurrency int) run {
+	before := srv.OpCounts()
+	cmd := exec.Command(b.self, "-child", mode, "-endpoint", srv.URL(), "-concurrency", strconv.Itoa(concurrency), "-sdk-pool="+strconv.FormatBool(b.sdkPool))
+	cmd.Env = isolatedEnv(os.Environ())
+	cmd.Dir = b.dir
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	start := time.Now()
+	mustf(cmd.Run(), "%s with concurrency %d", mode, concurrency)
+	r := run{Concurrency: concurrency, Wall: time.Since(start), Calls: map[string]int{}}
+	mustf(json.Unmarshal(stdout.Bytes(), &r.Result), "read the child's result %q", stdout.String())
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.MaxRSSKB = ru.Maxrss // KiB on Linux
+	}
+	for op, n := range srv.OpCounts() {
+		if d := n - before[op]; d > 0 {
+			r.Calls[op] = d
+		}
+	}
+	return r
+}
+
+// runChild is the child process: one plan, or a plan and its apply, as
+// the CLI would run them, and the result as JSON on stdout.
+func runChild(mode, endpoint string, concurrency int, sdkPool bool) {
+	ctx := context.Background()
+	dir, err := os.Getwd()
+	mustf(err, "working directory")
+	cfg, _, err := loadConfig(dir)
+	mustf(err, "config")
+	prov, err := newProvider(ctx, endpoint, concurrency, sdkPool)
+	mustf(err, "provider")
+	var res result
+	p, err := planOnce(ctx, prov, cfg, concurrency, &res)
+	mustf(err, "plan")
+	if mode == "apply" {
+		jdir, err := os.MkdirTemp(dir, "apply-")
+		mustf(err, "journal dir")
+		mustf(applyOnce(ctx, prov, p, concurrency, jdir, &res), "apply")
+	}
+	res.VmHWMKB = vmHWM()
+	mustf(json.NewEncoder(os.Stdout).Encode(res), "write result")
+}
+
+func ints(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		mustf(err, "%q is not a number", f)
+		out = append(out, n)
+	}
+	return out
+}
