@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -176,6 +177,76 @@ type run struct {
 
 	mu   sync.Mutex
 	keys map[string]*keyResult
+	// silent maps a region to the first timed-out read there: once a
+	// region has let a call run out its timeout, its remaining buckets are
+	// reported without being tried, so a hung region costs one timeout per
+	// worker rather than one per bucket.
+	silent map[string]string
+}
+
+// regionSilent returns the timeout that marked region as not answering,
+// "" while it answers.
+func (r *run) regionSilent(region string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.silent[region]
+}
+
+// noteSilent records that a read of a bucket in region timed out.
+func (r *run) noteSilent(st settings.BucketState) {
+	if !st.Unanswered {
+		return
+	}
+	msg := firstTimeout(st)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.silent == nil {
+		r.silent = map[string]string{}
+	}
+	if _, ok := r.silent[st.Region]; !ok {
+		r.silent[st.Region] = "bucket " + st.Name + ": " + msg
+	}
+}
+
+// unanswered is the plan of a bucket whose region did not answer: one
+// error, the read that timed out (or the earlier bucket whose read did),
+// instead of one line per aspect that was then not tried.
+func unanswered(ref settings.BucketRef, baseline string, st settings.BucketState) BucketPlan {
+	return BucketPlan{
+		Name: ref.Name, Region: ref.Region, Baseline: baseline,
+		Observed: []settings.Aspect{}, Changes: []Change{}, Exempt: []Exemption{}, Warnings: []string{},
+		Errors: []string{firstTimeout(st)},
+	}
+}
+
+// firstTimeout is the error of the read that timed out, not of the reads
+// skipped after it.
+func firstTimeout(st settings.BucketState) string {
+	keys := slices.Sorted(maps.Keys(st.Errors))
+	for _, a := range keys {
+		if m := st.Errors[a]; !strings.Contains(m, "not read:") {
+			return m
+		}
+	}
+	if len(keys) > 0 {
+		return st.Errors[keys[0]]
+	}
+	return "the region did not answer"
+}
+
+// observe reads aspects of one bucket unless its region has stopped
+// answering; then every aspect is an error naming the first timeout.
+func (r *run) observe(ctx context.Context, ref settings.BucketRef, aspects []settings.Aspect) settings.BucketState {
+	if first := r.regionSilent(ref.Region); first != "" {
+		st := settings.BucketState{Name: ref.Name, Region: ref.Region, Errors: map[settings.Aspect]string{}, Unanswered: true}
+		for _, a := range aspects {
+			st.Errors[a] = "not read: region " + ref.Region + " did not answer in time (" + first + ")"
+		}
+		return st
+	}
+	st := r.obs.ObserveBucket(ctx, ref, aspects)
+	r.noteSilent(st)
+	return st
 }
 
 type keyResult struct {
@@ -205,7 +276,10 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	if needsTags {
 		// Rules match on tags: read them first, then only what the
 		// assigned baseline needs.
-		ts := r.obs.ObserveBucket(ctx, ref, []settings.Aspect{settings.AspectTags})
+		ts := r.observe(ctx, ref, []settings.Aspect{settings.AspectTags})
+		if ts.Unanswered {
+			return unanswered(ref, r.cfg.Baseline.Name, ts)
+		}
 		if msg, failed := ts.Errors[settings.AspectTags]; failed {
 			return BucketPlan{
 				Name: ref.Name, Region: ref.Region, Baseline: r.cfg.Baseline.Name,
@@ -223,13 +297,11 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	logTarget := r.isLogTarget(ref)
 	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
 	if aspects := AspectsNeeded(a, logTarget); len(aspects) > 0 {
-		if !needsTags {
-			// Tags tell whether CloudFormation manages the bucket, which
-			// every planned change must warn about (see assessImpact).
-			aspects = append(aspects, settings.AspectTags)
-		}
-		st = r.obs.ObserveBucket(ctx, ref, aspects)
+		st = r.observe(ctx, ref, aspects)
 		st.Name, st.Region = ref.Name, ref.Region
+		if st.Unanswered {
+			return unanswered(ref, a.Baseline.Name, st)
+		}
 	}
 	if needsTags {
 		st.Tags = tags
@@ -243,19 +315,45 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	}
 	d := DesiredFor(r.cfg, r.acct.AccountID, ref, key, keyErr)
 	bp := Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+	if bp.pending() == 0 {
+		return bp
+	}
+	// A bucket with changes to make pays for what only such a bucket
+	// needs, so a compliant bucket costs one call per aspect its controls
+	// are judged from and no more: its tags tell whether CloudFormation
+	// manages it (every change warns then, see assessImpact), and a bucket
+	// about to get Block Public Access may lose a public website. The diff
+	// is pure and cheap to run again with them.
+	var extra []settings.Aspect
+	if !needsTags {
+		extra = append(extra, settings.AspectTags)
+	}
 	if plansPublicAccessBlock(bp) {
-		// Only a bucket about to get Block Public Access can lose a public
-		// website, so only such a bucket pays one more call to find out;
-		// the diff is pure and cheap to run again with it.
-		ws := r.obs.ObserveBucket(ctx, ref, []settings.Aspect{settings.AspectWebsite})
-		if msg, failed := ws.Errors[settings.AspectWebsite]; failed {
-			bp.Warnings = append(bp.Warnings, "block_public_access: cannot tell whether static website hosting would be cut off: "+msg)
-		} else {
-			st.Website = ws.Website
-			st.Observed = append(slices.Clone(st.Observed), settings.AspectWebsite)
-			bp = Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+		extra = append(extra, settings.AspectWebsite)
+	}
+	if len(extra) == 0 {
+		return bp
+	}
+	xs := r.observe(ctx, ref, extra)
+	var warnings []string
+	st.Observed = slices.Clone(st.Observed)
+	for _, x := range extra {
+		msg, failed := xs.Errors[x]
+		switch {
+		case !failed:
+			st.Observed = append(st.Observed, x)
+		case x == settings.AspectTags:
+			warnings = append(warnings, "cannot tell whether CloudFormation manages this bucket: "+msg)
+		default:
+			warnings = append(warnings, "block_public_access: cannot tell whether static website hosting would be cut off: "+msg)
 		}
 	}
+	if !needsTags {
+		st.Tags = xs.Tags
+	}
+	st.Website = xs.Website
+	bp = Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+	bp.Warnings = append(bp.Warnings, warnings...)
 	return bp
 }
 

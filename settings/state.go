@@ -56,6 +56,9 @@ type BucketState struct {
 	// Errors maps an aspect that could not be read to the error, already
 	// wrapped with what was being done ("get bucket encryption: AccessDenied: ...").
 	Errors map[Aspect]string `json:"errors,omitempty"`
+	// Unanswered is set when a read ran out its call timeout: the bucket's
+	// region did not answer, and the remaining aspects were not tried.
+	Unanswered bool `json:"unanswered,omitempty"`
 
 	Tags              map[string]string  `json:"tags,omitempty"`
 	PublicAccessBlock *PublicAccessBlock `json:"public_access_block"`

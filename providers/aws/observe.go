@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -55,13 +56,27 @@ func (p *Provider) ObserveBucket(ctx context.Context, ref settings.BucketRef, as
 			setError(&st, a, fmt.Sprintf("unknown aspect %q", a))
 			continue
 		}
+		if st.Unanswered {
+			// The region let a call run out its timeout: the next read
+			// would wait just as long, and a hung region would cost one
+			// timeout per aspect per bucket.
+			setError(&st, a, op+": not read: an earlier call for this bucket timed out")
+			continue
+		}
 		if err := p.observe(ctx, client, region, &st, a); err != nil {
 			setError(&st, a, wrap(op, err).Error())
+			st.Unanswered = timedOut(ctx, err)
 			continue
 		}
 		st.Observed = append(st.Observed, a)
 	}
 	return st
+}
+
+// timedOut reports whether err is a call that ran out its own timeout
+// while the caller's context was still live: the region did not answer.
+func timedOut(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
 }
 
 func setError(st *settings.BucketState, a settings.Aspect, msg string) {
