@@ -72,8 +72,9 @@ func (b *Baseline) Digest() string {
 		Name        string        `json:"name"`
 		Description string        `json:"description"`
 		Encryption  string        `json:"encryption"`
+		Insights    bool          `json:"cloudtrail_insights,omitempty"`
 		Controls    []ControlSpec `json:"controls"`
-	}{c.Name, c.Description, c.Encryption, c.Controls}
+	}{c.Name, c.Description, c.Encryption, c.CloudTrailInsights, c.Controls}
 	data, err := json.Marshal(doc)
 	if err != nil {
 		// Strings and slices of strings always marshal.

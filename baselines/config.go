@@ -21,6 +21,8 @@ const (
 	DefaultTopic        = "s3baseline-events"
 	DefaultTrailName    = "s3baseline-data-events"
 	DefaultTrailBucket  = "s3baseline-cloudtrail-{account}"
+	DefaultTrailKMSKey  = "alias/s3baseline-cloudtrail"
+	DefaultTrailRegion  = "us-east-1"
 	DefaultConfigFile   = "s3baseline.yaml"
 	dateLayout          = "2006-01-02"
 	accountPlaceholder  = "{account}"
@@ -46,8 +48,9 @@ func DefaultConfig() *Config {
 				Events:      []string{defaultEventCreated, defaultEventRemoved},
 				CreateTopic: true,
 			},
-			AdminLock:  AdminLockSettings{Principals: []string{}},
-			CloudTrail: CloudTrailSettings{TrailName: DefaultTrailName, Bucket: DefaultTrailBucket},
+			AdminLock: AdminLockSettings{Principals: []string{}},
+			CloudTrail: CloudTrailSettings{TrailName: DefaultTrailName, Bucket: DefaultTrailBucket,
+				KMSKey: DefaultTrailKMSKey, Region: DefaultTrailRegion},
 		},
 	}
 }
@@ -75,7 +78,7 @@ var (
 	encryptionKeys    = []string{"kms_key", "create_key"}
 	notificationsKeys = []string{"topic", "events", "create_topic"}
 	adminLockKeys     = []string{"principals"}
-	cloudTrailKeys    = []string{"trail_name", "bucket"}
+	cloudTrailKeys    = []string{"trail_name", "bucket", "kms_key", "region"}
 	ruleKeys          = []string{"match", "match_tags", "baseline", "exempt", "reason", "until"}
 )
 
@@ -233,6 +236,22 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 				case "bucket":
 					if b, ok := r.str(v, key); ok {
 						t.Bucket, r.trailBucket = b, v
+					}
+				case "kms_key":
+					if k, ok := r.str(v, key); ok {
+						if k == "" {
+							r.errorf(v, key, "must name a KMS key (alias, key id or key ARN)")
+						} else {
+							t.KMSKey = k
+						}
+					}
+				case "region":
+					if reg, ok := r.str(v, key); ok {
+						if err := checkRegion(reg); err != nil {
+							r.errorf(v, key, "%v", err)
+						} else {
+							t.Region = reg
+						}
 					}
 				}
 			})

@@ -57,7 +57,8 @@ func TestDefaultConfig(t *testing.T) {
 			Encryption:    EncryptionSettings{KMSKey: "alias/s3baseline", CreateKey: true},
 			Notifications: NotificationSettings{Topic: "s3baseline-events", Events: []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}, CreateTopic: true},
 			AdminLock:     AdminLockSettings{Principals: []string{}},
-			CloudTrail:    CloudTrailSettings{TrailName: "s3baseline-data-events", Bucket: "s3baseline-cloudtrail-{account}"},
+			CloudTrail: CloudTrailSettings{TrailName: "s3baseline-data-events", Bucket: "s3baseline-cloudtrail-{account}",
+				KMSKey: "alias/s3baseline-cloudtrail", Region: "us-east-1"},
 		},
 	}
 	if diff := cmp.Diff(want, DefaultConfig()); diff != "" {

@@ -63,7 +63,7 @@ func Load(path string) (*Baseline, error) {
 	return b, nil
 }
 
-var baselineKeys = []string{"name", "description", "extends", "encryption", "controls", "remove"}
+var baselineKeys = []string{"name", "description", "extends", "encryption", "cloudtrail_insights", "controls", "remove"}
 
 // baselineName keeps names short words, since they are printed in every
 // plan line and used as the plan's baseline name.
@@ -95,6 +95,8 @@ func parseBaseline(file string, data []byte, extend func(string) (*Baseline, boo
 	var (
 		base            *Baseline
 		encNode         *yaml.Node
+		insights        *bool
+		insightsNode    *yaml.Node
 		controls, drops []listed
 	)
 	ok := w.fields(root, "", baselineKeys, func(name string, _, v *yaml.Node) {
@@ -131,6 +133,10 @@ func parseBaseline(file string, data []byte, extend func(string) (*Baseline, boo
 			} else if ok {
 				b.Encryption, encNode = s, v
 			}
+		case "cloudtrail_insights":
+			if on, ok := w.boolean(v, name); ok {
+				insights, insightsNode = &on, v
+			}
 		case "controls":
 			controls = w.controlItems(v, name, true)
 		case "remove":
@@ -154,6 +160,10 @@ func parseBaseline(file string, data []byte, extend func(string) (*Baseline, boo
 		if b.Encryption == "" {
 			b.Encryption = base.Encryption
 		}
+		b.CloudTrailInsights = base.CloudTrailInsights
+	}
+	if insights != nil {
+		b.CloudTrailInsights = *insights
 	}
 	for _, d := range drops {
 		switch {
@@ -191,6 +201,8 @@ func parseBaseline(file string, data []byte, extend func(string) (*Baseline, boo
 		w.errorf(root, "encryption", "required with default_encryption (want %s)", orList(encryptionLevels()))
 	case !hasEnc && encNode != nil:
 		w.errorf(encNode, "encryption", "has no effect: default_encryption is not among the controls")
+	case insightsNode != nil && b.CloudTrailInsights && !b.Has(settings.CloudTrailDataEvents):
+		w.errorf(insightsNode, "cloudtrail_insights", "has no effect: cloudtrail_data_events is not among the controls")
 	}
 	if err := w.err(); err != nil {
 		return nil, err

@@ -127,7 +127,7 @@ func TestLoadErrors(t *testing.T) {
 		},
 		"unknown key": {
 			file: "name: pci\ncontrol: [tls_only]\n",
-			want: "pci.yaml:2: control: unknown key (want name, description, extends, encryption, controls or remove)",
+			want: "pci.yaml:2: control: unknown key (want name, description, extends, encryption, cloudtrail_insights, controls or remove)",
 		},
 		"duplicate key": {
 			file: "name: pci\ncontrols: [tls_only]\nname: other\n",

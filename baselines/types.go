@@ -31,8 +31,11 @@ type Baseline struct {
 	Source string `json:"source"`
 	// Encryption is the default_encryption level (EncryptSSES3, ...); it
 	// matters only when default_encryption is among Controls.
-	Encryption string        `json:"encryption"`
-	Controls   []ControlSpec `json:"controls"`
+	Encryption string `json:"encryption"`
+	// CloudTrailInsights adds ApiCallRateInsight to the trail of
+	// cloudtrail_data_events (high does); it matters only with that control.
+	CloudTrailInsights bool          `json:"cloudtrail_insights,omitempty"`
+	Controls           []ControlSpec `json:"controls"`
 }
 
 // ControlSpec is one control of a baseline.
@@ -101,8 +104,16 @@ type AdminLockSettings struct {
 // CloudTrailSettings configure cloudtrail_data_events.
 type CloudTrailSettings struct {
 	TrailName string `json:"trail_name"`
-	// Bucket is a template with {account}.
+	// Bucket is a template with {account}; the tool creates it in Region
+	// when it does not exist.
 	Bucket string `json:"bucket"`
+	// KMSKey encrypts the log files (alias, key id or key ARN in Region);
+	// an alias that names no key is created with a policy that lets
+	// CloudTrail use it.
+	KMSKey string `json:"kms_key"`
+	// Region is the trail's home region: the multi-region trail is created
+	// and managed there.
+	Region string `json:"region"`
 }
 
 // Rule is one entry of the config's buckets list.
