@@ -85,7 +85,8 @@ const (
 // OwnedSid reports whether a policy statement Sid belongs to the tool.
 func OwnedSid(sid string) bool {
 	switch sid {
-	case SidDenyInsecureTransport, SidDenyAdminPolicyChanges, SidServerAccessLogs, SidAllowS3Publish:
+	case SidDenyInsecureTransport, SidDenyAdminPolicyChanges, SidServerAccessLogs, SidAllowS3Publish,
+		SidCloudTrailAclCheck, SidCloudTrailWrite, SidCloudTrailKey:
 		return true
 	}
 	return false

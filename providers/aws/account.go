@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/s3control/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/s3baseline/s3baseline/settings"
 )
@@ -25,6 +26,7 @@ func (p *Provider) Account(ctx context.Context) (settings.AccountState, error) {
 		AccountID: aws.ToString(id.Account),
 		Caller:    aws.ToString(id.Arn),
 	}
+	p.rememberCaller(st.AccountID, st.Caller)
 
 	cctx, cancel = p.call(ctx)
 	defer cancel()
@@ -78,6 +80,7 @@ func (p *Provider) Identity(ctx context.Context) (settings.Identity, error) {
 		return settings.Identity{}, wrap("get caller identity", err)
 	}
 	arn := aws.ToString(out.Arn)
+	p.rememberCaller(aws.ToString(out.Account), arn)
 	return settings.Identity{
 		Account:      aws.ToString(out.Account),
 		ARN:          arn,
@@ -102,4 +105,109 @@ func principalARN(arn string) string {
 		return arn
 	}
 	return "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + role
+}
+
+// callerIdentity is what GetCallerIdentity answered.
+type callerIdentity struct {
+	account string
+	arn     string
+}
+
+// partition is the partition named in the caller's ARN, "aws" when the
+// ARN does not name one.
+func (c callerIdentity) partition() string {
+	parts := strings.SplitN(c.arn, ":", 3)
+	if len(parts) < 3 || parts[0] != "arn" || parts[1] == "" {
+		return "aws"
+	}
+	return parts[1]
+}
+
+// rememberCaller keeps a GetCallerIdentity answer for whoAmI.
+func (p *Provider) rememberCaller(account, arn string) {
+	if account == "" {
+		return
+	}
+	p.callerMu.Lock()
+	p.caller = &callerIdentity{account: account, arn: arn}
+	p.callerMu.Unlock()
+}
+
+// whoAmI is the caller's account and ARN. STS is asked once per Provider:
+// the answer is kept, a failure is not (the next caller asks again).
+// Concurrent first callers may each ask; they get the same answer.
+func (p *Provider) whoAmI(ctx context.Context) (callerIdentity, error) {
+	p.callerMu.Lock()
+	c := p.caller
+	p.callerMu.Unlock()
+	if c != nil {
+		return *c, nil
+	}
+	cctx, cancel := p.call(ctx)
+	defer cancel()
+	out, err := p.sts().GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return callerIdentity{}, wrap("get caller identity", err)
+	}
+	id := callerIdentity{account: aws.ToString(out.Account), arn: aws.ToString(out.Arn)}
+	p.rememberCaller(id.account, id.arn)
+	return id, nil
+}
+
+// AccountPublicAccessBlock reads the account-level Block Public Access of
+// the caller's account; nil when it was never configured or was deleted.
+func (p *Provider) AccountPublicAccessBlock(ctx context.Context) (*settings.PublicAccessBlock, error) {
+	id, err := p.whoAmI(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := p.call(ctx)
+	defer cancel()
+	bpa, err := findAccountPublicAccessBlock(cctx, p.s3Control(), id.account)
+	if err != nil {
+		return nil, wrap("get account public access block", err)
+	}
+	return bpa, nil
+}
+
+// PutAccountPublicAccessBlock writes the account's four Block Public
+// Access flags whole, or deletes the configuration when v is nil, and reads
+// it back, as PutPublicAccessBlock does for a bucket: all four flags are
+// always sent, false ones included (aws-semantics §1). An account governed
+// by an organization's BPA policy answers 403, which is returned as it is.
+func (p *Provider) PutAccountPublicAccessBlock(ctx context.Context, v *settings.PublicAccessBlock) error {
+	id, err := p.whoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	client := p.s3Control()
+	account := aws.String(id.account)
+	if v == nil {
+		err = p.run(ctx, "delete account public access block", func(ctx context.Context) error {
+			_, err := client.DeletePublicAccessBlock(ctx, &s3control.DeletePublicAccessBlockInput{AccountId: account})
+			if hasCode(err, codeNoSuchPublicAccessBlock) {
+				return nil // already absent
+			}
+			return err
+		})
+	} else {
+		err = p.run(ctx, "put account public access block", func(ctx context.Context) error {
+			_, err := client.PutPublicAccessBlock(ctx, &s3control.PutPublicAccessBlockInput{
+				AccountId: account,
+				PublicAccessBlockConfiguration: &types.PublicAccessBlockConfiguration{
+					BlockPublicAcls:       aws.Bool(v.BlockPublicAcls),
+					IgnorePublicAcls:      aws.Bool(v.IgnorePublicAcls),
+					BlockPublicPolicy:     aws.Bool(v.BlockPublicPolicy),
+					RestrictPublicBuckets: aws.Bool(v.RestrictPublicBuckets),
+				},
+			})
+			return err
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return verify(ctx, p, "account public access block", v, func(ctx context.Context) (*settings.PublicAccessBlock, error) {
+		return findAccountPublicAccessBlock(ctx, client, id.account)
+	}, equalPtr[settings.PublicAccessBlock])
 }

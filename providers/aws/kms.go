@@ -131,6 +131,14 @@ const codeKMSAlreadyExists = "AlreadyExistsException"
 // error names the key that was made without a name, for the operator to
 // schedule for deletion.
 func (p *Provider) CreateKey(ctx context.Context, region, alias, description string) (settings.KeyInfo, error) {
+	return p.CreateKeyWithPolicy(ctx, region, alias, description, "")
+}
+
+// CreateKeyWithPolicy is CreateKey with the new key's policy: "" keeps
+// the default key policy KMS gives a key (the account root may do
+// everything). The policy is only used when a key is made; an existing
+// alias's key is returned with its policy untouched.
+func (p *Provider) CreateKeyWithPolicy(ctx context.Context, region, alias, description, policy string) (settings.KeyInfo, error) {
 	if !strings.HasPrefix(alias, aliasPrefix) {
 		alias = aliasPrefix + alias
 	}
@@ -150,11 +158,15 @@ func (p *Provider) CreateKey(ctx context.Context, region, alias, description str
 
 	var keyID, keyARN string
 	err = p.run(ctx, op, func(ctx context.Context) error {
-		out, err := client.CreateKey(ctx, &kms.CreateKeyInput{
+		in := &kms.CreateKeyInput{
 			KeySpec:     types.KeySpecSymmetricDefault,
 			KeyUsage:    types.KeyUsageTypeEncryptDecrypt,
 			Description: aws.String(description),
-		})
+		}
+		if policy != "" {
+			in.Policy = aws.String(policy)
+		}
+		out, err := client.CreateKey(ctx, in)
 		if err == nil && out.KeyMetadata != nil {
 			keyID, keyARN = aws.ToString(out.KeyMetadata.KeyId), aws.ToString(out.KeyMetadata.Arn)
 		}

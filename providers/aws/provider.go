@@ -21,9 +21,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/shield"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -71,7 +75,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Concurrency is how many calls the caller makes at once (the CLI's
 	// --concurrency); the default HTTP client keeps that many idle
-	// connections per host. 0 keeps the SDK's pool (10 per host).
+	// connections per host. 0 keeps the SDK's pool (10 per host). It also
+	// bounds the calls a method that fans out makes at once (IAMReport's
+	// per-user reads); 0 means DefaultConcurrency there.
 	Concurrency int
 	// PropagationTimeout bounds how long a mutator re-reads what it wrote
 	// until it sees it; 0 means one minute. A read-back that still differs
@@ -83,29 +89,52 @@ type Options struct {
 	maxBackoff time.Duration
 }
 
-// Provider observes and changes buckets, the account and the prerequisites
-// (KMS keys, SNS topics) the baseline needs. It is safe for concurrent use.
+// Provider observes and changes buckets, the account (Block Public Access
+// and CloudTrail; IAM, Shield and Organizations only read) and the
+// prerequisites (KMS keys and their policies, SNS topics) the baseline
+// needs. ForAccount derives one per member account of an organization. It
+// is safe for concurrent use.
 type Provider struct {
+	opts        Options // as New normalised them, for ForAccount
 	cfg         aws.Config
 	region      string // region of the global calls
 	endpoint    string // the --endpoint-url, "" when not given
 	callTimeout time.Duration
 	propagation time.Duration
 	pollEvery   time.Duration // first pause between read-backs
+	concurrency int           // calls one method makes at once (IAMReport)
 
 	// Clients are made per region on first use and kept: an S3 client is
 	// bound to one region (Go v2 does not follow a 301 to the bucket's
 	// region, aws-semantics §10), and each client has its own retryer, so
 	// a throttled region cannot drain another's retry tokens.
-	mu         sync.Mutex
-	s3Clients  map[string]*s3.Client
-	kmsClients map[string]*kms.Client
-	snsClients map[string]*sns.Client
-	stsClient  *sts.Client
-	s3control  *s3control.Client
+	mu           sync.Mutex
+	s3Clients    map[string]*s3.Client
+	kmsClients   map[string]*kms.Client
+	snsClients   map[string]*sns.Client
+	trailClients map[string]*cloudtrail.Client
+	stsClient    *sts.Client
+	s3control    *s3control.Client
+	iamClient    *iam.Client
+	shieldClient *shield.Client
+	orgClient    *organizations.Client
 
 	keys keyCache
+
+	// caller is GetCallerIdentity's answer, kept once known: the account
+	// and the partition do not change for the life of the credentials.
+	callerMu sync.Mutex
+	caller   *callerIdentity
+
+	// members are the providers ForAccount made, one per account, role
+	// and session name, so their cached credentials are reused.
+	membersMu sync.Mutex
+	members   map[memberKey]*Provider
 }
+
+// DefaultConcurrency is how many calls a method that fans out (IAMReport's
+// per-user reads) makes at once when Options.Concurrency is 0.
+const DefaultConcurrency = 8
 
 // New loads the AWS configuration from the standard chain and prepares a
 // Provider. It makes no API call: credentials are resolved on first use.
@@ -169,19 +198,33 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		// a service-specific AWS_ENDPOINT_URL_<SERVICE> variable.
 		cfg.BaseEndpoint = aws.String(o.EndpointURL)
 	}
+	return newProvider(o, cfg), nil
+}
 
+// newProvider is a Provider over cfg, whose Region is already the global
+// region, with options New has normalised. New and ForAccount share it:
+// a member account's provider differs from its parent only in credentials.
+func newProvider(o Options, cfg aws.Config) *Provider {
+	concurrency := o.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
 	return &Provider{
-		cfg:         cfg,
-		region:      region,
-		endpoint:    o.EndpointURL,
-		callTimeout: o.CallTimeout,
-		propagation: o.PropagationTimeout,
-		pollEvery:   firstPollInterval(o.PropagationTimeout),
-		s3Clients:   map[string]*s3.Client{},
-		kmsClients:  map[string]*kms.Client{},
-		snsClients:  map[string]*sns.Client{},
-		keys:        keyCache{calls: map[keyCacheKey]*keyCall{}},
-	}, nil
+		opts:         o,
+		cfg:          cfg,
+		region:       cfg.Region,
+		endpoint:     o.EndpointURL,
+		callTimeout:  o.CallTimeout,
+		propagation:  o.PropagationTimeout,
+		pollEvery:    firstPollInterval(o.PropagationTimeout),
+		concurrency:  concurrency,
+		s3Clients:    map[string]*s3.Client{},
+		kmsClients:   map[string]*kms.Client{},
+		snsClients:   map[string]*sns.Client{},
+		trailClients: map[string]*cloudtrail.Client{},
+		keys:         keyCache{calls: map[keyCacheKey]*keyCall{}},
+		members:      map[memberKey]*Provider{},
+	}
 }
 
 // defaultHTTPClient is the SDK's default client with an idle connection
@@ -295,6 +338,85 @@ func (p *Provider) s3Control() *s3control.Client {
 		})
 	}
 	return p.s3control
+}
+
+// cloudTrail returns the CloudTrail client for region, making it on first
+// use. A trail is changed only through its home region's endpoint
+// (InvalidHomeRegionException elsewhere, aws-semantics §7).
+func (p *Provider) cloudTrail(region string) *cloudtrail.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.trailClients[region]; ok {
+		return c
+	}
+	c := cloudtrail.NewFromConfig(p.cfg, func(o *cloudtrail.Options) {
+		o.Region = region
+		if p.endpoint != "" {
+			o.BaseEndpoint = aws.String(p.endpoint)
+		}
+	})
+	p.trailClients[region] = c
+	return c
+}
+
+// globalRegion is the region that signs the calls to the global services
+// (IAM, Organizations, Shield) of the partition the global region belongs
+// to: us-east-1 for aws, cn-north-1 for aws-cn, us-gov-west-1 for
+// aws-us-gov.
+func globalRegion(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "cn-north-1"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "us-gov-west-1"
+	}
+	return defaultRegion
+}
+
+// iam returns the IAM client. IAM is global: one endpoint per partition.
+func (p *Provider) iam() *iam.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.iamClient == nil {
+		p.iamClient = iam.NewFromConfig(p.cfg, func(o *iam.Options) {
+			o.Region = globalRegion(p.region)
+			if p.endpoint != "" {
+				o.BaseEndpoint = aws.String(p.endpoint)
+			}
+		})
+	}
+	return p.iamClient
+}
+
+// shield returns the Shield client. Shield Advanced subscriptions are
+// read in us-east-1 (aws-semantics §9).
+func (p *Provider) shield() *shield.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shieldClient == nil {
+		p.shieldClient = shield.NewFromConfig(p.cfg, func(o *shield.Options) {
+			o.Region = globalRegion(p.region)
+			if p.endpoint != "" {
+				o.BaseEndpoint = aws.String(p.endpoint)
+			}
+		})
+	}
+	return p.shieldClient
+}
+
+// organizations returns the Organizations client, global like IAM.
+func (p *Provider) organizations() *organizations.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.orgClient == nil {
+		p.orgClient = organizations.NewFromConfig(p.cfg, func(o *organizations.Options) {
+			o.Region = globalRegion(p.region)
+			if p.endpoint != "" {
+				o.BaseEndpoint = aws.String(p.endpoint)
+			}
+		})
+	}
+	return p.orgClient
 }
 
 // opError is a failed API call described in one line, "get bucket policy:
