@@ -30,6 +30,14 @@ type Observer interface {
 	// DescribeKey resolves a KMS key reference (alias, id or ARN) in a
 	// region; a key that does not exist is Exists=false, not an error.
 	DescribeKey(ctx context.Context, region, ref string) (settings.KeyInfo, error)
+	// Trails lists the account's trails with their selectors, insights
+	// and logging status.
+	Trails(ctx context.Context) ([]settings.Trail, error)
+	// IAMReport lists the IAM users with their console password and MFA
+	// devices, and whether the root user has MFA.
+	IAMReport(ctx context.Context) (settings.IAMReport, error)
+	// Shield reads the Shield Advanced subscription.
+	Shield(ctx context.Context) (settings.ShieldState, error)
 }
 
 // Options are a plan run's inputs.
@@ -123,13 +131,33 @@ feed:
 		return nil, err
 	}
 
+	var ar AccountResult
+	if len(o.Buckets) > 0 || len(o.Regions) > 0 {
+		// Account controls act on every bucket of the account: with part
+		// of it in view, account Block Public Access could be turned on
+		// over a public bucket the plan never saw.
+		ar = AccountResult{Changes: []Change{}, Findings: []Finding{}, Warnings: []string{
+			"account controls not checked: --bucket or --region narrows the scope to part of the account; plan without them to check account_block_public_access, cloudtrail_data_events, iam_mfa and shield"}}
+	} else {
+		ar = r.account(ctx, buckets)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p := &Plan{
 		FormatVersion: FormatVersion,
 		ToolVersion:   o.ToolVersion,
 		CreatedAt:     now.UTC().Truncate(time.Second),
-		Account:       acct.AccountID,
-		Caller:        acct.Caller,
-		Baseline:      BaselineRef{Name: cfg.Baseline.Name, Digest: cfg.Baseline.Digest()},
+		AccountPlan: AccountPlan{
+			Account:        acct.AccountID,
+			Caller:         acct.Caller,
+			Buckets:        buckets,
+			AccountChanges: ar.Changes,
+			Findings:       ar.Findings,
+			Warnings:       ar.Warnings,
+			Errors:         ar.Errors,
+		},
+		Baseline: BaselineRef{Name: cfg.Baseline.Name, Digest: cfg.Baseline.Digest()},
 		Scope: Scope{
 			Config:        cfg.Path,
 			Buckets:       slices.Clone(o.Buckets),
@@ -137,12 +165,45 @@ feed:
 			ConfigRegions: slices.Clone(cfg.Regions),
 			Settings:      cfg,
 		},
-		Buckets:        buckets,
-		AccountChanges: []Change{},
-		Findings:       []Finding{},
 	}
 	p.Summary = Summarize(p)
 	return p, nil
+}
+
+// account observes what the account controls in play need, once per
+// account, and judges them.
+func (r *run) account(ctx context.Context, buckets []BucketPlan) AccountResult {
+	in := AccountInput{Account: r.acct, Config: r.cfg, Buckets: buckets}
+	needs := NeedsFor(r.cfg, buckets)
+	errText := func(err error) string {
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
+	if needs.Trails {
+		trails, err := r.obs.Trails(ctx)
+		in.Trails, in.TrailsErr = trails, errText(err)
+		if err == nil {
+			key, err := r.obs.DescribeKey(ctx, TrailRegion(r.cfg), TrailKeyRef(r.cfg))
+			in.TrailKey, in.TrailKeyErr = key, errText(err)
+		}
+	}
+	if needs.IAM {
+		rep, err := r.obs.IAMReport(ctx)
+		if err == nil {
+			in.IAM = &rep
+		}
+		in.IAMErr = errText(err)
+	}
+	if needs.Shield {
+		sh, err := r.obs.Shield(ctx)
+		if err == nil {
+			in.Shield = &sh
+		}
+		in.ShieldErr = errText(err)
+	}
+	return DiffAccount(in)
 }
 
 // inScope keeps the buckets the globs, the --region flags and the config's

@@ -7,6 +7,8 @@ package plan
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/s3baseline/s3baseline/baselines"
@@ -16,26 +18,109 @@ import (
 // FormatVersion is the plan document version this build writes and reads.
 const FormatVersion = 1
 
-// Plan is the plan document (contract: "Plan document").
+// Plan is the plan document (contract: "Plan document"). A plan of one
+// account has that account's part inline (the embedded AccountPlan); a plan
+// of an organization (--accounts) has one section per account in Accounts
+// and the inline part empty, and Summary then totals the sections.
 type Plan struct {
 	FormatVersion int       `json:"format_version"`
 	ToolVersion   string    `json:"tool_version"`
 	CreatedAt     time.Time `json:"created_at"`
-	Account       string    `json:"account"`
-	Caller        string    `json:"caller"`
+	AccountPlan
 	// Baseline is the default baseline of the scope; a bucket's own may
 	// differ (BucketPlan.Baseline) when a config rule assigns another.
 	Baseline BaselineRef `json:"baseline"`
 	// Scope records what was asked for, so a saved plan says what it covers.
-	Scope          Scope        `json:"scope"`
-	Buckets        []BucketPlan `json:"buckets"`
-	AccountChanges []Change     `json:"account_changes"`
-	Findings       []Finding    `json:"findings"`
-	Summary        Summary      `json:"summary"`
+	Scope Scope `json:"scope"`
+	// Accounts are the sections of an organization plan, by account id.
+	Accounts []AccountPlan `json:"accounts,omitempty"`
+	Summary  Summary       `json:"summary"`
 	// Checksum is set in a plan file only: "sha256:" and the hex SHA-256 of
 	// the compact JSON of the plan with Checksum empty. It lets a reader
 	// refuse a plan edited after it was reviewed.
 	Checksum string `json:"checksum,omitempty"`
+}
+
+// AccountPlan is one account's part of the plan.
+type AccountPlan struct {
+	Account string `json:"account"`
+	Caller  string `json:"caller"`
+	// Name is the account's name in the organization (org plans only).
+	Name           string       `json:"name,omitempty"`
+	Buckets        []BucketPlan `json:"buckets"`
+	AccountChanges []Change     `json:"account_changes"`
+	Findings       []Finding    `json:"findings"`
+	// Warnings are the account's: a change held back and why.
+	Warnings []string `json:"account_warnings,omitempty"`
+	// Errors are the account's: a control that could not be judged, or
+	// (org plans) an account that could not be entered at all.
+	Errors []string `json:"account_errors,omitempty"`
+	// Summary counts this account; in a one-account plan the top-level
+	// summary is the same and this one is not written.
+	Summary Summary `json:"summary"`
+}
+
+// Organization makes one plan of several accounts' plans: the header,
+// baseline and scope of the first (the accounts were planned with the same
+// configuration), one section per account in the order given, and the
+// total summary. Sections without a plan (an account that could not be
+// entered) are given as AccountPlans with Errors.
+func Organization(parts []*Plan, failed []AccountPlan, scope Scope) *Plan {
+	out := &Plan{FormatVersion: FormatVersion}
+	for _, p := range parts {
+		if out.ToolVersion == "" {
+			out.ToolVersion, out.CreatedAt, out.Baseline = p.ToolVersion, p.CreatedAt, p.Baseline
+		}
+		out.Accounts = append(out.Accounts, p.AccountPlan)
+	}
+	for _, f := range failed {
+		f.Buckets = nonNilBuckets(f.Buckets)
+		f.AccountChanges = nonNilChanges(f.AccountChanges)
+		if f.Findings == nil {
+			f.Findings = []Finding{}
+		}
+		out.Accounts = append(out.Accounts, f)
+	}
+	slices.SortStableFunc(out.Accounts, func(a, b AccountPlan) int { return strings.Compare(a.Account, b.Account) })
+	out.Scope = scope
+	out.Buckets, out.AccountChanges, out.Findings = []BucketPlan{}, []Change{}, []Finding{}
+	out.Summary = Summarize(out)
+	return out
+}
+
+func nonNilBuckets(b []BucketPlan) []BucketPlan {
+	if b == nil {
+		return []BucketPlan{}
+	}
+	return b
+}
+
+// Sections are the plan's account parts: the inline one for a one-account
+// plan, the Accounts otherwise. They point into p.
+func (p *Plan) Sections() []*AccountPlan {
+	if len(p.Accounts) == 0 {
+		return []*AccountPlan{&p.AccountPlan}
+	}
+	out := make([]*AccountPlan, len(p.Accounts))
+	for i := range p.Accounts {
+		out[i] = &p.Accounts[i]
+	}
+	return out
+}
+
+// Section is the one-account plan of section i: the header, baseline and
+// scope of p with that account's part inline. apply runs an organization
+// plan one section at a time with the account's own credentials.
+func (p *Plan) Section(i int) *Plan {
+	if len(p.Accounts) == 0 {
+		return p
+	}
+	out := *p
+	out.AccountPlan = p.Accounts[i]
+	out.Accounts = nil
+	out.Checksum = ""
+	out.Summary = out.AccountPlan.Summary
+	return &out
 }
 
 // BaselineRef names a baseline and pins its content.
@@ -54,6 +139,12 @@ type Scope struct {
 	Regions []string `json:"regions,omitempty"`
 	// ConfigRegions is the config file's regions filter.
 	ConfigRegions []string `json:"config_regions,omitempty"`
+	// Accounts is the --accounts selection of an organization plan ("all"
+	// or ids), RoleName the role assumed in each account, Shard the
+	// --shard the run covered ("" for all).
+	Accounts []string `json:"accounts,omitempty"`
+	RoleName string   `json:"role_name,omitempty"`
+	Shard    string   `json:"shard,omitempty"`
 	// Settings is the whole configuration the plan was made with (default
 	// baseline, settings, rules), so that apply and rollback of a saved plan
 	// need no --config and cannot pick up a config edited since.
@@ -130,6 +221,7 @@ type Finding struct {
 	Control settings.ControlID `json:"control"`
 	Subject string             `json:"subject"`
 	Detail  string             `json:"detail"`
+	NIST    []string           `json:"nist,omitempty"`
 }
 
 // Summary counts the plan; Summarize computes it.
@@ -142,20 +234,27 @@ type Summary struct {
 	ToChange int `json:"to_change"`
 	// Changes that are not no-ops, bucket and account changes together.
 	Changes int `json:"changes"`
-	// Errors is the number of bucket error lines.
+	// Errors is the number of error lines, of buckets and accounts.
 	Errors int `json:"errors"`
+	// Findings counts the report-only findings (iam_mfa, shield).
+	Findings int `json:"findings"`
 }
 
 // Empty reports whether the plan has nothing to do: every change, of every
 // bucket and of the account, is a no-op. It is the one place that decides
 // this; `plan --detailed-exitcode` and `apply` both ask it.
 func (p *Plan) Empty() bool {
-	for _, b := range p.Buckets {
-		if b.pending() > 0 {
+	for _, a := range p.Sections() {
+		for _, b := range a.Buckets {
+			if b.pending() > 0 {
+				return false
+			}
+		}
+		if pending(a.AccountChanges) > 0 {
 			return false
 		}
 	}
-	return pending(p.AccountChanges) == 0
+	return true
 }
 
 // Compliant reports whether the bucket has nothing to change and no error.
@@ -176,12 +275,26 @@ func pending(changes []Change) int {
 	return n
 }
 
-// Summarize computes the summary from the plan's buckets and changes; it is
-// the only place the counts are made.
+// Summarize computes the summary from the plan's buckets and changes, of
+// every section; it is the only place the counts are made.
 func Summarize(p *Plan) Summary {
-	s := Summary{Buckets: len(p.Buckets), Changes: pending(p.AccountChanges)}
-	for i := range p.Buckets {
-		b := &p.Buckets[i]
+	var s Summary
+	for _, a := range p.Sections() {
+		a.Summary = summarizeAccount(a)
+		s.Buckets += a.Summary.Buckets
+		s.Compliant += a.Summary.Compliant
+		s.ToChange += a.Summary.ToChange
+		s.Changes += a.Summary.Changes
+		s.Errors += a.Summary.Errors
+		s.Findings += a.Summary.Findings
+	}
+	return s
+}
+
+func summarizeAccount(a *AccountPlan) Summary {
+	s := Summary{Buckets: len(a.Buckets), Changes: pending(a.AccountChanges), Errors: len(a.Errors), Findings: len(a.Findings)}
+	for i := range a.Buckets {
+		b := &a.Buckets[i]
 		n := b.pending()
 		s.Changes += n
 		if n > 0 {
@@ -206,9 +319,11 @@ func ActionCounts(p *Plan) map[Action]int {
 			}
 		}
 	}
-	for _, b := range p.Buckets {
-		add(b.Changes)
+	for _, a := range p.Sections() {
+		for _, b := range a.Buckets {
+			add(b.Changes)
+		}
+		add(a.AccountChanges)
 	}
-	add(p.AccountChanges)
 	return m
 }

@@ -63,32 +63,32 @@ func TestEmptyAndSummary(t *testing.T) {
 		},
 		"AllNoOps": {
 			reason: "no-ops are not changes",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(NoOp), change(NoOp)}}, {Name: "b"}}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(NoOp), change(NoOp)}}, {Name: "b"}}}},
 			empty:  true,
 			want:   Summary{Buckets: 2, Compliant: 2},
 		},
 		"OneChange": {
 			reason: "one create makes the plan non-empty and its bucket to-change",
-			plan: Plan{Buckets: []BucketPlan{
+			plan: Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{
 				{Name: "a", Changes: []Change{change(NoOp), change(Create), change(Update)}},
 				{Name: "b", Changes: []Change{change(NoOp)}},
-			}},
+			}}},
 			want: Summary{Buckets: 2, Compliant: 1, ToChange: 1, Changes: 2},
 		},
 		"ErrorsNotCompliant": {
 			reason: "a bucket with an error and no changes is neither compliant nor to change; errors do not make a plan non-empty",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a", Errors: []string{"x", "y"}}}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a", Errors: []string{"x", "y"}}}}},
 			empty:  true,
 			want:   Summary{Buckets: 1, Errors: 2},
 		},
 		"ErrorsAndChanges": {
 			reason: "a bucket with changes and an error is to change, not compliant",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(Delete)}, Errors: []string{"x"}}}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(Delete)}, Errors: []string{"x"}}}}},
 			want:   Summary{Buckets: 1, ToChange: 1, Changes: 1, Errors: 1},
 		},
 		"AccountChange": {
 			reason: "an account change counts as a change",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a"}}, AccountChanges: []Change{change(Create)}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a"}}, AccountChanges: []Change{change(Create)}}},
 			want:   Summary{Buckets: 1, Compliant: 1, Changes: 1},
 		},
 	}

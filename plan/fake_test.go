@@ -24,6 +24,13 @@ type fakeObserver struct {
 	keys   map[string]settings.KeyInfo // by region
 	// onObserve, when set, runs at each ObserveBucket call.
 	onObserve func()
+	// The account-level reads; a nil report is an empty one.
+	trails    []settings.Trail
+	trailsErr error
+	iam       settings.IAMReport
+	shield    settings.ShieldState
+	// accountReads counts Trails, IAMReport and Shield calls by name.
+	accountReads map[string]int
 
 	mu        sync.Mutex
 	observed  map[string][][]settings.Aspect
@@ -31,6 +38,30 @@ type fakeObserver struct {
 }
 
 var _ Observer = (*fakeObserver)(nil)
+
+func (f *fakeObserver) countRead(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.accountReads == nil {
+		f.accountReads = map[string]int{}
+	}
+	f.accountReads[name]++
+}
+
+func (f *fakeObserver) Trails(context.Context) ([]settings.Trail, error) {
+	f.countRead("trails")
+	return slices.Clone(f.trails), f.trailsErr
+}
+
+func (f *fakeObserver) IAMReport(context.Context) (settings.IAMReport, error) {
+	f.countRead("iam")
+	return f.iam, nil
+}
+
+func (f *fakeObserver) Shield(context.Context) (settings.ShieldState, error) {
+	f.countRead("shield")
+	return f.shield, nil
+}
 
 func (f *fakeObserver) Account(context.Context) (settings.AccountState, error) {
 	return f.account, f.accountErr

@@ -24,11 +24,33 @@ const maxCompliantNames = 10
 // same data `--json` prints, so the two can never disagree.
 func Render(w io.Writer, p *Plan, o RenderOptions) error {
 	r := &renderer{w: w, color: o.Color}
-	r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
+	if len(p.Accounts) == 0 {
+		r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
+		r.account(&p.AccountPlan)
+	} else {
+		r.printf("Organization plan: %s, baseline %s\n", count(len(p.Accounts), "account"), orDash(p.Baseline.Name))
+		for i := range p.Accounts {
+			a := &p.Accounts[i]
+			name := ""
+			if a.Name != "" {
+				name = " (" + a.Name + ")"
+			}
+			r.printf("\n## account %s%s, caller %s\n", a.Account, name, orDash(a.Caller))
+			r.account(a)
+		}
+	}
+	r.printf("\n%s\n", closingLine(p))
+	return r.err
+}
 
+// account renders one account's part.
+func (r *renderer) account(a *AccountPlan) {
+	for _, e := range a.Errors {
+		r.printf("%s %s\n", r.paint("31", "error:"), e)
+	}
 	var compliant []string
-	for i := range p.Buckets {
-		b := &p.Buckets[i]
+	for i := range a.Buckets {
+		b := &a.Buckets[i]
 		if b.Compliant() {
 			compliant = append(compliant, b.Name)
 		}
@@ -37,25 +59,26 @@ func Render(w io.Writer, p *Plan, o RenderOptions) error {
 		}
 		r.bucket(b)
 	}
-	if pending(p.AccountChanges) > 0 {
-		r.printf("\n# account %s\n", orDash(p.Account))
-		for _, c := range p.AccountChanges {
+	if pending(a.AccountChanges) > 0 || len(a.Warnings) > 0 {
+		r.printf("\n# account %s\n", orDash(a.Account))
+		for _, c := range a.AccountChanges {
 			if c.Action != NoOp {
 				r.change(c)
 			}
 		}
+		for _, w := range a.Warnings {
+			r.printf("  %s %s\n", r.paint("33", "!"), w)
+		}
 	}
-	if len(p.Findings) > 0 {
-		r.printf("\nFindings (report only):\n")
-		for _, f := range p.Findings {
+	if len(a.Findings) > 0 {
+		r.printf("\nFindings (report only, nothing is changed):\n")
+		for _, f := range a.Findings {
 			r.printf("  %s %s: %s\n", f.Control, f.Subject, f.Detail)
 		}
 	}
 	if len(compliant) > 0 {
 		r.printf("\n%s already %s: %s\n", count(len(compliant), "bucket"), plural(len(compliant), "complies", "comply"), nameList(compliant))
 	}
-	r.printf("\n%s\n", closingLine(p))
-	return r.err
 }
 
 // closingLine is the Terraform-like last line.
@@ -69,8 +92,17 @@ func closingLine(p *Plan) string {
 	}
 	n := ActionCounts(p)
 	on := count(s.ToChange, "bucket")
-	if pending(p.AccountChanges) > 0 {
+	accounts := 0
+	for _, a := range p.Sections() {
+		if pending(a.AccountChanges) > 0 {
+			accounts++
+		}
+	}
+	switch {
+	case accounts == 1 && len(p.Accounts) == 0:
 		on += " and the account"
+	case accounts > 0:
+		on += " and " + count(accounts, "account")
 	}
 	return fmt.Sprintf("Plan: %s on %s (%d to create, %d to update, %d to delete); %s %s; %s.",
 		count(s.Changes, "change"), on, n[Create], n[Update], n[Delete],

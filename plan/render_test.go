@@ -127,22 +127,22 @@ func TestClosingLine(t *testing.T) {
 		},
 		"AllComply": {
 			reason: "every bucket complies",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a"}, {Name: "b"}}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a"}, {Name: "b"}}}},
 			want:   "No changes. All 2 buckets in scope comply with their baselines.",
 		},
 		"Singular": {
 			reason: "one of each reads in the singular",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(Create)}}, {Name: "b"}, {Name: "c", Errors: []string{"x"}}}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(Create)}}, {Name: "b"}, {Name: "c", Errors: []string{"x"}}}}},
 			want:   "Plan: 1 change on 1 bucket (1 to create, 0 to update, 0 to delete); 1 bucket complies; 1 error.",
 		},
 		"ErrorsOnly": {
 			reason: "errors without changes do not say everything complies",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a", Errors: []string{"x", "y"}}}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a", Errors: []string{"x", "y"}}}}},
 			want:   "Plan: 0 changes on 0 buckets (0 to create, 0 to update, 0 to delete); 0 buckets comply; 2 errors.",
 		},
 		"Account": {
 			reason: "account changes are counted and named",
-			plan:   Plan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(Update), change(Delete)}}}, AccountChanges: []Change{change(Create)}},
+			plan:   Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{{Name: "a", Changes: []Change{change(Update), change(Delete)}}}, AccountChanges: []Change{change(Create)}}},
 			want:   "Plan: 3 changes on 1 bucket and the account (1 to create, 1 to update, 1 to delete); 0 buckets comply; 0 errors.",
 		},
 	}

@@ -1,0 +1,600 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/s3baseline/s3baseline/baselines"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// The account controls: account_block_public_access and
+// cloudtrail_data_events are changes, iam_mfa and shield are findings.
+// DiffAccount judges them from plain data, like Diff does a bucket.
+
+// Names the tool gives its own advanced event selectors on the trail.
+const (
+	DataSelectorName       = "s3baseline-s3-data-events"
+	ManagementSelectorName = "s3baseline-management-events"
+)
+
+// maxDataResources is CloudTrail's limit on basic selectors' data resource
+// values per trail.
+const maxDataResources = 250
+
+// AccountInput is everything the account diff reads. Nil pointers and
+// empty errors mean "not read"; DiffAccount reads only what the baselines
+// in play call for, and Build observes exactly that.
+type AccountInput struct {
+	Account settings.AccountState
+	Config  *baselines.Config
+	// Buckets are the planned buckets of the account: their baselines and
+	// exemptions decide which account controls are in play and what the
+	// trail must log.
+	Buckets []BucketPlan
+
+	Trails    []settings.Trail
+	TrailsErr string
+	// TrailKey is the configured trail key in the trail's region.
+	TrailKey    settings.KeyInfo
+	TrailKeyErr string
+	IAM         *settings.IAMReport
+	IAMErr      string
+	Shield      *settings.ShieldState
+	ShieldErr   string
+}
+
+// AccountResult is the account's part of the plan.
+type AccountResult struct {
+	Changes  []Change
+	Findings []Finding
+	Warnings []string
+	Errors   []string
+}
+
+// AccountNeeds says which account reads a plan needs: those of the account
+// controls the config's baselines and the planned buckets put in play.
+type AccountNeeds struct {
+	Trails, IAM, Shield bool
+}
+
+// NeedsFor is what the account diff will read for these buckets.
+func NeedsFor(cfg *baselines.Config, buckets []BucketPlan) AccountNeeds {
+	in := AccountInput{Config: cfg, Buckets: buckets}
+	return AccountNeeds{
+		Trails: len(in.dataBuckets()) > 0,
+		IAM:    in.inPlay(settings.IAMMFA),
+		Shield: in.inPlay(settings.Shield),
+	}
+}
+
+// DiffAccount judges the account controls.
+func DiffAccount(in AccountInput) AccountResult {
+	var r AccountResult
+	if in.inPlay(settings.AccountBlockPublicAccess) && in.enforced(settings.AccountBlockPublicAccess) {
+		in.accountBPA(&r)
+	}
+	if in.enforced(settings.CloudTrailDataEvents) {
+		in.trail(&r)
+	}
+	if in.inPlay(settings.IAMMFA) {
+		in.mfa(&r)
+	}
+	if in.inPlay(settings.Shield) {
+		in.shield(&r)
+	}
+	r.Changes = nonNilChanges(r.Changes)
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	return r
+}
+
+// baselinesInUse is the default baseline and every baseline a planned
+// bucket is assigned, by name.
+func (in *AccountInput) baselinesInUse() map[string]*baselines.Baseline {
+	all := map[string]*baselines.Baseline{}
+	if in.Config.Baseline != nil {
+		all[in.Config.Baseline.Name] = in.Config.Baseline
+	}
+	for i := range in.Config.Rules {
+		if b := in.Config.Rules[i].Baseline; b != nil {
+			all[b.Name] = b
+		}
+	}
+	used := map[string]*baselines.Baseline{}
+	if in.Config.Baseline != nil {
+		used[in.Config.Baseline.Name] = in.Config.Baseline
+	}
+	for _, b := range in.Buckets {
+		if bl, ok := all[b.Baseline]; ok {
+			used[b.Baseline] = bl
+		}
+	}
+	return used
+}
+
+// inPlay reports whether any baseline in use has the control.
+func (in *AccountInput) inPlay(id settings.ControlID) bool {
+	for _, b := range in.baselinesInUse() {
+		if b.Has(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// enforced reports whether any baseline in use enforces the control.
+func (in *AccountInput) enforced(id settings.ControlID) bool {
+	for _, b := range in.baselinesInUse() {
+		if b.Enforced(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (in *AccountInput) nist(id settings.ControlID) []string {
+	for _, b := range in.baselinesInUse() {
+		if b.Has(id) {
+			return nistOf(b, id)
+		}
+	}
+	return slices.Clone(baselines.NIST(id))
+}
+
+func isExempt(b BucketPlan, id settings.ControlID) bool {
+	return slices.ContainsFunc(b.Exempt, func(e Exemption) bool { return e.Control == id })
+}
+
+// accountBPA turns account-level Block Public Access on, unless a bucket in
+// scope is allowed to be public: the account flags override every bucket's,
+// so that bucket would go dark. Then it is held back with a warning naming
+// the buckets, not planned, so that a run converges.
+func (in *AccountInput) accountBPA(r *AccountResult) {
+	id := settings.AccountBlockPublicAccess
+	if in.Account.PublicAccessBlockError != "" {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot read the account's Block Public Access: %s", id, in.Account.PublicAccessBlockError))
+		return
+	}
+	want := &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}
+	cur := in.Account.PublicAccessBlock
+	if cur != nil && *cur == *want {
+		r.Changes = append(r.Changes, Change{Control: id, Action: NoOp, Before: rawJSON(cur), After: rawJSON(cur),
+			NIST: in.nist(id), Reason: "all four account-level Block Public Access flags are on"})
+		return
+	}
+	all := map[string]*baselines.Baseline{}
+	for name, b := range in.baselinesInUse() {
+		all[name] = b
+	}
+	var public []string
+	for _, b := range in.Buckets {
+		bl := all[b.Baseline]
+		if (bl != nil && bl.AllowsPublicAccess()) || isExempt(b, settings.BlockPublicAccess) {
+			public = append(public, fmt.Sprintf("%s (%s)", b.Name, b.Baseline))
+		}
+	}
+	if len(public) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s held back: turning it on would block public access to %d in-scope %s whose baseline allows it: %s",
+			id, len(public), plural(len(public), "bucket", "buckets"), strings.Join(public, ", ")))
+		return
+	}
+	// The account flags do at once what each bucket's would: whatever a
+	// bucket's own Block Public Access change would cut off, this cuts off
+	// too, so it carries those impacts and apply holds it back with them.
+	var impact []string
+	for _, b := range in.Buckets {
+		for _, c := range b.Changes {
+			if c.Control == settings.BlockPublicAccess && c.Action != NoOp {
+				for _, i := range c.Impact {
+					impact = append(impact, fmt.Sprintf("bucket %s: %s", b.Name, i))
+				}
+			}
+		}
+	}
+	r.Changes = append(r.Changes, Change{Control: id, Action: createOrUpdate(cur == nil), Before: rawJSON(cur), After: rawJSON(want),
+		NIST: in.nist(id), Reason: "account-level Block Public Access overrides every bucket's; no bucket in scope is allowed to be public",
+		Impact: impact})
+}
+
+// TrailRegion and TrailBucket are where the tool's trail lives and logs.
+func TrailRegion(cfg *baselines.Config) string {
+	if r := cfg.Settings.CloudTrail.Region; r != "" {
+		return r
+	}
+	return baselines.DefaultTrailRegion
+}
+
+// TrailBucket is the trail's log bucket for the account.
+func TrailBucket(cfg *baselines.Config, account string) string {
+	b := cfg.Settings.CloudTrail.Bucket
+	if b == "" {
+		b = baselines.DefaultTrailBucket
+	}
+	return baselines.ExpandTemplate(b, account, TrailRegion(cfg))
+}
+
+// TrailKeyRef is the configured key of the trail.
+func TrailKeyRef(cfg *baselines.Config) string {
+	if k := cfg.Settings.CloudTrail.KMSKey; k != "" {
+		return k
+	}
+	return baselines.DefaultTrailKMSKey
+}
+
+func trailName(cfg *baselines.Config) string {
+	if n := cfg.Settings.CloudTrail.TrailName; n != "" {
+		return n
+	}
+	return baselines.DefaultTrailName
+}
+
+// dataBuckets are the buckets whose object-level calls the trail must log:
+// those whose baseline enforces cloudtrail_data_events and that are not
+// exempt, minus the log targets and the trail's own bucket (logging those
+// would log the logging), sorted.
+func (in *AccountInput) dataBuckets() []string {
+	all := in.baselinesInUse()
+	trailBucket := TrailBucket(in.Config, in.Account.AccountID)
+	var out []string
+	for _, b := range in.Buckets {
+		bl := all[b.Baseline]
+		if bl == nil || !bl.Enforced(settings.CloudTrailDataEvents) || isExempt(b, settings.CloudTrailDataEvents) {
+			continue
+		}
+		if b.Name == trailBucket || b.Name == LogTarget(in.Config, in.Account.AccountID, b.Region) {
+			continue
+		}
+		out = append(out, b.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// wantInsights reports whether a baseline in use asks for ApiCallRateInsight
+// on the trail.
+func (in *AccountInput) wantInsights() bool {
+	for _, b := range in.baselinesInUse() {
+		if b.CloudTrailInsights && b.Enforced(settings.CloudTrailDataEvents) {
+			return true
+		}
+	}
+	return false
+}
+
+// trailBilling is said on every trail change: data events are the one part
+// of this baseline that costs per use.
+const trailBilling = "CloudTrail bills data events per event delivered ($0.10 per 100,000, the first copy included), so the trail logs only the in-scope buckets"
+
+// trail finds a trail that already satisfies cloudtrail_data_events, or
+// plans ours: created, or updated with its selectors merged.
+func (in *AccountInput) trail(r *AccountResult) {
+	id := settings.CloudTrailDataEvents
+	buckets := in.dataBuckets()
+	if len(buckets) == 0 {
+		return
+	}
+	if in.TrailsErr != "" {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot list the trails: %s", id, in.TrailsErr))
+		return
+	}
+	insights := in.wantInsights()
+	name, region := trailName(in.Config), TrailRegion(in.Config)
+	var ours *settings.Trail
+	for i := range in.Trails {
+		t := &in.Trails[i]
+		if len(TrailShortfalls(*t, buckets, insights)) == 0 {
+			r.Changes = append(r.Changes, Change{Control: id, Action: NoOp, Before: rawJSON(t), After: rawJSON(t), NIST: in.nist(id),
+				Reason: fmt.Sprintf("trail %s already logs S3 data events for all %d in-scope %s, encrypted, multi-region, validated and logging",
+					t.Name, len(buckets), plural(len(buckets), "bucket", "buckets"))})
+			return
+		}
+		if t.Name == name && t.HomeRegion == region {
+			ours = t
+		}
+	}
+	if in.TrailKeyErr != "" {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot resolve the trail's KMS key %s in %s: %s", id, TrailKeyRef(in.Config), region, in.TrailKeyErr))
+		return
+	}
+	key := TrailKeyRef(in.Config)
+	if in.TrailKey.Exists {
+		key = in.TrailKey.ARN
+	}
+	want, err := DesiredTrail(ours, name, region, TrailBucket(in.Config, in.Account.AccountID), key, buckets, insights)
+	if err != nil {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", id, err))
+		return
+	}
+	reason := "no trail logs S3 data events for the in-scope buckets; create " + name + " in " + region
+	var before any
+	if ours != nil {
+		before = ours
+		reason = "trail " + name + ": " + strings.Join(TrailShortfalls(*ours, buckets, insights), "; ")
+	}
+	if !in.TrailKey.Exists {
+		reason += "; the KMS key " + key + " is created with a policy that lets CloudTrail use it"
+	}
+	r.Changes = append(r.Changes, Change{Control: id, Action: createOrUpdate(ours == nil), Before: rawJSON(before), After: rawJSON(want),
+		NIST: in.nist(id), Reason: reason + ". " + trailBilling})
+}
+
+// TrailShortfalls lists why trail t does not satisfy cloudtrail_data_events
+// for these buckets; empty when it does.
+func TrailShortfalls(t settings.Trail, buckets []string, insights bool) []string {
+	var out []string
+	if !t.IsLogging {
+		out = append(out, "logging is off")
+	}
+	if !t.MultiRegion {
+		out = append(out, "not multi-region")
+	}
+	if t.KMSKeyID == "" {
+		out = append(out, "log files are not KMS-encrypted")
+	}
+	if !t.LogFileValidation {
+		out = append(out, "log file validation is off")
+	}
+	var missing []string
+	for _, b := range buckets {
+		if !TrailCovers(t, b) {
+			missing = append(missing, b)
+		}
+	}
+	if len(missing) > 0 {
+		out = append(out, fmt.Sprintf("no S3 data events for %d in-scope %s (%s)", len(missing), plural(len(missing), "bucket", "buckets"), nameList(missing)))
+	}
+	if insights && !slices.Contains(t.Insights, settings.InsightAPICallRate) {
+		out = append(out, settings.InsightAPICallRate+" is off")
+	}
+	return out
+}
+
+// TrailCovers reports whether the trail logs every object-level read and
+// write of the bucket.
+func TrailCovers(t settings.Trail, bucket string) bool {
+	objects := "arn:aws:s3:::" + bucket + "/"
+	for _, s := range t.EventSelectors {
+		if s.ReadWriteType != "" && s.ReadWriteType != "All" {
+			continue
+		}
+		for _, d := range s.DataResources {
+			if d.Type != "AWS::S3::Object" {
+				continue
+			}
+			for _, v := range d.Values {
+				if v == "arn:aws:s3" || v == "arn:aws:s3:::" || v == objects || v == strings.TrimSuffix(objects, "/") {
+					return true
+				}
+			}
+		}
+	}
+	for _, s := range t.AdvancedEventSelectors {
+		if advancedCovers(s, objects) {
+			return true
+		}
+	}
+	return false
+}
+
+func advancedCovers(s settings.AdvancedEventSelector, objects string) bool {
+	var data, s3obj bool
+	arnOK := true
+	for _, f := range s.FieldSelectors {
+		switch f.Field {
+		case "eventCategory":
+			data = slices.Contains(f.Equals, "Data")
+		case "resources.type":
+			s3obj = slices.Contains(f.Equals, "AWS::S3::Object")
+		case "resources.ARN":
+			arnOK = len(f.Equals) == 0 && len(f.EndsWith) == 0 && len(f.NotEquals) == 0 && len(f.NotEndsWith) == 0 &&
+				(len(f.StartsWith) == 0 || slices.ContainsFunc(f.StartsWith, func(p string) bool { return strings.HasPrefix(objects, p) })) &&
+				!slices.ContainsFunc(f.NotStartsWith, func(p string) bool { return strings.HasPrefix(objects, p) || strings.HasPrefix(p, objects) })
+		default:
+			// readOnly, eventName, eventSource, ...: the selector logs
+			// only part of the bucket's events.
+			return false
+		}
+	}
+	return data && s3obj && arnOK
+}
+
+// DesiredTrail is the tool's trail with the buckets' data events merged into
+// its selectors: cur's selectors are all kept, in the form cur uses (a
+// trail holds basic or advanced selectors, and putting advanced ones
+// overwrites basic ones), and only values are added. A new trail gets
+// advanced selectors. insights adds ApiCallRateInsight and, when no selector
+// logs write management events yet (the insight needs them), a selector
+// that does.
+func DesiredTrail(cur *settings.Trail, name, region, bucket, key string, buckets []string, insights bool) (settings.Trail, error) {
+	t := settings.Trail{
+		Name: name, HomeRegion: region, S3BucketName: bucket, KMSKeyID: key,
+		MultiRegion: true, LogFileValidation: true, IncludeGlobalEvents: true, IsLogging: true,
+	}
+	var prefixes []string
+	for _, b := range buckets {
+		prefixes = append(prefixes, "arn:aws:s3:::"+b+"/")
+	}
+	if cur != nil {
+		t.ARN = cur.ARN
+		t.S3KeyPrefix = cur.S3KeyPrefix
+		t.IncludeGlobalEvents = cur.IncludeGlobalEvents || !cur.MultiRegion
+		t.Insights = slices.Clone(cur.Insights)
+	}
+	if insights && !slices.Contains(t.Insights, settings.InsightAPICallRate) {
+		t.Insights = append(t.Insights, settings.InsightAPICallRate)
+		slices.Sort(t.Insights)
+	}
+	if cur != nil && len(cur.EventSelectors) > 0 {
+		sel, err := mergeBasic(cur.EventSelectors, prefixes, insights)
+		t.EventSelectors = sel
+		return t, err
+	}
+	var cursel []settings.AdvancedEventSelector
+	if cur != nil {
+		cursel = cur.AdvancedEventSelectors
+	}
+	t.AdvancedEventSelectors = mergeAdvanced(cursel, prefixes, insights)
+	return t, nil
+}
+
+func mergeBasic(cur []settings.EventSelector, prefixes []string, insights bool) ([]settings.EventSelector, error) {
+	out := make([]settings.EventSelector, len(cur))
+	for i, s := range cur {
+		out[i] = s
+		out[i].DataResources = slices.Clone(s.DataResources)
+		for j := range out[i].DataResources {
+			out[i].DataResources[j].Values = slices.Clone(s.DataResources[j].Values)
+		}
+	}
+	trail := settings.Trail{EventSelectors: out}
+	var add []string
+	for _, p := range prefixes {
+		if !TrailCovers(trail, strings.TrimSuffix(strings.TrimPrefix(p, "arn:aws:s3:::"), "/")) {
+			add = append(add, p)
+		}
+	}
+	target := -1
+	for i, s := range out {
+		if s.ReadWriteType != "" && s.ReadWriteType != "All" {
+			continue
+		}
+		for j, d := range s.DataResources {
+			if d.Type == "AWS::S3::Object" && target < 0 {
+				target = i
+				out[i].DataResources[j].Values = append(out[i].DataResources[j].Values, add...)
+				add = nil
+			}
+		}
+	}
+	if len(add) > 0 {
+		if len(out) >= 5 {
+			return nil, fmt.Errorf("the trail already has 5 basic event selectors, CloudTrail's limit; move it to advanced event selectors to add S3 data events")
+		}
+		out = append(out, settings.EventSelector{ReadWriteType: "All", IncludeManagementEvents: false,
+			DataResources: []settings.DataResource{{Type: "AWS::S3::Object", Values: add}}})
+		target = len(out) - 1
+	}
+	if insights && !slices.ContainsFunc(out, func(s settings.EventSelector) bool {
+		return s.IncludeManagementEvents && (s.ReadWriteType == "" || s.ReadWriteType == "All" || s.ReadWriteType == "WriteOnly")
+	}) && target >= 0 {
+		out[target].IncludeManagementEvents = true
+	}
+	n := 0
+	for _, s := range out {
+		for _, d := range s.DataResources {
+			n += len(d.Values)
+		}
+	}
+	if n > maxDataResources {
+		return nil, fmt.Errorf("the trail's basic event selectors would hold %d data resources, over CloudTrail's limit of %d; move it to advanced event selectors", n, maxDataResources)
+	}
+	return out, nil
+}
+
+func mergeAdvanced(cur []settings.AdvancedEventSelector, prefixes []string, insights bool) []settings.AdvancedEventSelector {
+	out := make([]settings.AdvancedEventSelector, 0, len(cur)+2)
+	found := false
+	for _, s := range cur {
+		s.FieldSelectors = slices.Clone(s.FieldSelectors)
+		if s.Name == DataSelectorName {
+			found = true
+			for i, f := range s.FieldSelectors {
+				if f.Field == "resources.ARN" {
+					s.FieldSelectors[i].StartsWith = sortedSet(append(slices.Clone(f.StartsWith), prefixes...))
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	if !found {
+		out = append(out, settings.AdvancedEventSelector{Name: DataSelectorName, FieldSelectors: []settings.FieldSelector{
+			{Field: "eventCategory", Equals: []string{"Data"}},
+			{Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
+			{Field: "resources.ARN", StartsWith: sortedSet(prefixes)},
+		}})
+	}
+	if insights && !slices.ContainsFunc(out, logsWriteManagement) {
+		out = append(out, settings.AdvancedEventSelector{Name: ManagementSelectorName, FieldSelectors: []settings.FieldSelector{
+			{Field: "eventCategory", Equals: []string{"Management"}},
+		}})
+	}
+	return out
+}
+
+// logsWriteManagement reports whether an advanced selector logs write
+// management events, which ApiCallRateInsight needs.
+func logsWriteManagement(s settings.AdvancedEventSelector) bool {
+	mgmt := false
+	for _, f := range s.FieldSelectors {
+		switch f.Field {
+		case "eventCategory":
+			mgmt = slices.Contains(f.Equals, "Management")
+		case "readOnly":
+			if slices.Contains(f.Equals, "true") {
+				return false
+			}
+		}
+	}
+	return mgmt
+}
+
+// mfa reports console users without MFA and a root user without MFA. No
+// API can enable MFA for someone: the finding says what the person must do.
+func (in *AccountInput) mfa(r *AccountResult) {
+	id := settings.IAMMFA
+	if in.IAMErr != "" {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot read IAM users: %s", id, in.IAMErr))
+		return
+	}
+	if in.IAM == nil {
+		return
+	}
+	nist := in.nist(id)
+	if !in.IAM.RootMFA {
+		r.Findings = append(r.Findings, Finding{Control: id, Subject: "arn:aws:iam::" + in.Account.AccountID + ":root", NIST: nist,
+			Detail: "the root user has no MFA device: sign in as root and assign one (Security credentials, Assign MFA device); no API can do it"})
+	}
+	for _, u := range in.IAM.Users {
+		if u.ConsolePassword && u.MFADevices == 0 {
+			r.Findings = append(r.Findings, Finding{Control: id, Subject: u.ARN, NIST: nist,
+				Detail: "console password and no MFA device: the user must assign one (IAM console, Security credentials, Assign MFA device), or remove the password if the user does not sign in; no API can enable MFA for someone else"})
+		}
+	}
+}
+
+// shield reports the Shield Advanced subscription and that an S3 bucket
+// cannot be a Shield protection. The tool never subscribes: it is a
+// one-year paid commitment.
+func (in *AccountInput) shield(r *AccountResult) {
+	id := settings.Shield
+	if in.ShieldErr != "" {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot read the Shield Advanced subscription: %s", id, in.ShieldErr))
+		return
+	}
+	if in.Shield == nil {
+		return
+	}
+	state := "no Shield Advanced subscription (Shield Standard only, automatic and free)"
+	if in.Shield.Subscribed {
+		state = "Shield Advanced subscription active"
+		if in.Shield.EndTime != nil {
+			state += " until " + in.Shield.EndTime.UTC().Format("2006-01-02")
+		}
+		if in.Shield.AutoRenew != "" {
+			state += ", auto-renew " + in.Shield.AutoRenew
+		}
+	}
+	r.Findings = append(r.Findings, Finding{Control: id, Subject: "arn:aws:shield::" + in.Account.AccountID + ":subscription", NIST: in.nist(id),
+		Detail: state + ". An S3 bucket cannot itself be a Shield Advanced protection: put CloudFront in front of the bucket and protect the distribution. " +
+			"s3baseline never subscribes: Shield Advanced is a one-year commitment (about $3,000 a month per organization)"})
+}
+
+func nonNilChanges(c []Change) []Change {
+	if c == nil {
+		return []Change{}
+	}
+	return c
+}

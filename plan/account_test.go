@@ -1,0 +1,212 @@
+package plan
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3baseline/s3baseline/baselines"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+func allFlags() *settings.PublicAccessBlock {
+	return &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}
+}
+
+func TestDiffAccountBlockPublicAccess(t *testing.T) {
+	lowRule := func(t *testing.T) []baselines.Rule {
+		return []baselines.Rule{{Match: "site", Baseline: builtin(t, "low"), Reason: "public site"}}
+	}
+	cases := map[string]struct {
+		reason   string
+		rules    func(*testing.T) []baselines.Rule
+		current  *settings.PublicAccessBlock
+		buckets  []BucketPlan
+		want     Action
+		none     bool // no change at all
+		warnName string
+		impact   bool
+	}{
+		"off, all high": {reason: "every bucket on high: turn it on", buckets: []BucketPlan{{Name: "data", Baseline: "high"}}, want: Create},
+		"on already":    {reason: "all four on: a no-op", current: allFlags(), buckets: []BucketPlan{{Name: "data", Baseline: "high"}}, want: NoOp},
+		"low bucket": {reason: "a low bucket may be public: held back, named", rules: lowRule,
+			buckets: []BucketPlan{{Name: "data", Baseline: "high"}, {Name: "site", Baseline: "low"}}, none: true, warnName: "site (low)"},
+		"exempt bucket": {reason: "a bucket exempt from block_public_access is named like a low one",
+			buckets: []BucketPlan{{Name: "data", Baseline: "high", Exempt: []Exemption{{Control: settings.BlockPublicAccess, Reason: "r"}}}},
+			none:    true, warnName: "data (high)"},
+		"bucket impact": {reason: "a public bucket's own BPA change impact is the account change's too",
+			buckets: []BucketPlan{{Name: "data", Baseline: "high", Changes: []Change{{Control: settings.BlockPublicAccess, Action: Create,
+				Impact: []string{"website"}}}}}, want: Create, impact: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(builtin(t, "high"))
+			if tc.rules != nil {
+				cfg.Rules = tc.rules(t)
+			}
+			acct := testAccountState()
+			acct.PublicAccessBlock = tc.current
+			r := DiffAccount(AccountInput{Account: acct, Config: cfg, Buckets: tc.buckets})
+			i := slices.IndexFunc(r.Changes, func(c Change) bool { return c.Control == settings.AccountBlockPublicAccess })
+			switch {
+			case tc.none && i >= 0:
+				t.Errorf("%s: planned %+v", tc.reason, r.Changes[i])
+			case !tc.none && (i < 0 || r.Changes[i].Action != tc.want):
+				t.Errorf("%s: changes %+v, want %s", tc.reason, r.Changes, tc.want)
+			case !tc.none && (len(r.Changes[i].Impact) > 0) != tc.impact:
+				t.Errorf("%s: impact %q", tc.reason, r.Changes[i].Impact)
+			}
+			if tc.warnName != "" && !slices.ContainsFunc(r.Warnings, func(w string) bool { return strings.Contains(w, tc.warnName) }) {
+				t.Errorf("%s: warnings %q do not name %s", tc.reason, r.Warnings, tc.warnName)
+			}
+		})
+	}
+}
+
+func TestTrailCoversAndShortfalls(t *testing.T) {
+	good := settings.Trail{Name: "t", IsLogging: true, MultiRegion: true, KMSKeyID: "k", LogFileValidation: true,
+		Insights: []string{settings.InsightAPICallRate}}
+	basic := func(values ...string) []settings.EventSelector {
+		return []settings.EventSelector{{ReadWriteType: "All", DataResources: []settings.DataResource{{Type: "AWS::S3::Object", Values: values}}}}
+	}
+	adv := func(fs ...settings.FieldSelector) []settings.AdvancedEventSelector {
+		return []settings.AdvancedEventSelector{{FieldSelectors: append([]settings.FieldSelector{
+			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.type", Equals: []string{"AWS::S3::Object"}}}, fs...)}}
+	}
+	cases := map[string]struct {
+		basic []settings.EventSelector
+		adv   []settings.AdvancedEventSelector
+		want  bool
+	}{
+		"basic bucket":         {basic: basic("arn:aws:s3:::a/"), want: true},
+		"basic all buckets":    {basic: basic("arn:aws:s3"), want: true},
+		"basic other bucket":   {basic: basic("arn:aws:s3:::b/")},
+		"basic prefix only":    {basic: basic("arn:aws:s3:::a/logs/")},
+		"basic read only":      {basic: []settings.EventSelector{{ReadWriteType: "ReadOnly", DataResources: basic("arn:aws:s3:::a/")[0].DataResources}}},
+		"advanced all":         {adv: adv(), want: true},
+		"advanced starts with": {adv: adv(settings.FieldSelector{Field: "resources.ARN", StartsWith: []string{"arn:aws:s3:::a/"}}), want: true},
+		"advanced other":       {adv: adv(settings.FieldSelector{Field: "resources.ARN", StartsWith: []string{"arn:aws:s3:::ab/"}})},
+		"advanced excludes":    {adv: adv(settings.FieldSelector{Field: "resources.ARN", NotStartsWith: []string{"arn:aws:s3:::a/"}})},
+		"advanced read only":   {adv: adv(settings.FieldSelector{Field: "readOnly", Equals: []string{"true"}})},
+		"no selectors":         {},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			tr := good
+			tr.EventSelectors, tr.AdvancedEventSelectors = tc.basic, tc.adv
+			if got := TrailCovers(tr, "a"); got != tc.want {
+				t.Errorf("TrailCovers = %v, want %v", got, tc.want)
+			}
+			if got := len(TrailShortfalls(tr, []string{"a"}, true)) == 0; got != tc.want {
+				t.Errorf("satisfied = %v, want %v: %q", got, tc.want, TrailShortfalls(tr, []string{"a"}, true))
+			}
+		})
+	}
+	off := settings.Trail{EventSelectors: basic("arn:aws:s3")}
+	if got := TrailShortfalls(off, []string{"a"}, true); len(got) != 5 {
+		t.Errorf("a trail with data events and nothing else falls short in 5 ways, got %q", got)
+	}
+}
+
+// TestDesiredTrailMerges: what a trail has is kept, in its form; ours is
+// added; merging twice equals merging once.
+func TestDesiredTrailMerges(t *testing.T) {
+	buckets := []string{"a", "b"}
+	cases := map[string]*settings.Trail{
+		"new": nil,
+		"basic": {Name: "ours", EventSelectors: []settings.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+			DataResources: []settings.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}},
+				{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::other/"}}}}}},
+		"basic write-only management": {Name: "ours", EventSelectors: []settings.EventSelector{{ReadWriteType: "ReadOnly", IncludeManagementEvents: true}}},
+		"advanced": {Name: "ours", AdvancedEventSelectors: []settings.AdvancedEventSelector{
+			{Name: "theirs", FieldSelectors: []settings.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}},
+				{Field: "resources.type", Equals: []string{"AWS::DynamoDB::Table"}}}},
+			{Name: DataSelectorName, FieldSelectors: []settings.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}},
+				{Field: "resources.type", Equals: []string{"AWS::S3::Object"}}, {Field: "resources.ARN", StartsWith: []string{"arn:aws:s3:::old/"}}}},
+		}, Insights: []string{settings.InsightAPIErrorRate}},
+	}
+	for name, cur := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := DesiredTrail(cur, "ours", "us-east-1", "bucket", "key", buckets, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range buckets {
+				if !TrailCovers(got, b) {
+					t.Errorf("the desired trail does not cover %s: %+v", b, got)
+				}
+			}
+			if len(TrailShortfalls(got, buckets, true)) != 0 {
+				t.Errorf("the desired trail falls short: %q", TrailShortfalls(got, buckets, true))
+			}
+			if cur != nil {
+				if (len(cur.EventSelectors) > 0) != (len(got.EventSelectors) > 0) {
+					t.Errorf("the selector form changed: %+v -> %+v", cur, got)
+				}
+				for _, s := range cur.AdvancedEventSelectors {
+					if s.Name != DataSelectorName && !slices.ContainsFunc(got.AdvancedEventSelectors, func(g settings.AdvancedEventSelector) bool { return cmp.Equal(g, s) }) {
+						t.Errorf("advanced selector %q was lost", s.Name)
+					}
+				}
+				for _, s := range cur.EventSelectors {
+					for _, d := range s.DataResources {
+						for _, v := range d.Values {
+							if !slices.ContainsFunc(got.EventSelectors, func(g settings.EventSelector) bool {
+								return slices.ContainsFunc(g.DataResources, func(gd settings.DataResource) bool { return gd.Type == d.Type && slices.Contains(gd.Values, v) })
+							}) {
+								t.Errorf("data resource %s %s was lost", d.Type, v)
+							}
+						}
+					}
+				}
+				for _, i := range cur.Insights {
+					if !slices.Contains(got.Insights, i) {
+						t.Errorf("insight %s was lost", i)
+					}
+				}
+			}
+			again, err := DesiredTrail(&got, "ours", "us-east-1", "bucket", "key", buckets, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, again); diff != "" {
+				t.Errorf("merging twice differs from merging once (-once +twice):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffAccountFindings(t *testing.T) {
+	cfg := testConfig(builtin(t, "high"))
+	acct := testAccountState()
+	in := AccountInput{Account: acct, Config: cfg, Buckets: []BucketPlan{{Name: "data", Baseline: "high"}},
+		IAM: &settings.IAMReport{RootMFA: true, Users: []settings.IAMUser{
+			{Name: "alice", ARN: "arn:aws:iam::123456789012:user/alice", ConsolePassword: true},
+			{Name: "bob", ARN: "arn:aws:iam::123456789012:user/bob", ConsolePassword: true, MFADevices: 1},
+			{Name: "ci", ARN: "arn:aws:iam::123456789012:user/ci"},
+		}},
+		Shield: &settings.ShieldState{},
+	}
+	r := DiffAccount(in)
+	var subjects []string
+	for _, f := range r.Findings {
+		subjects = append(subjects, string(f.Control)+" "+f.Subject)
+		if len(f.NIST) == 0 {
+			t.Errorf("finding %s names no NIST control", f.Subject)
+		}
+	}
+	want := []string{"iam_mfa arn:aws:iam::123456789012:user/alice", "shield arn:aws:shield::123456789012:subscription"}
+	if diff := cmp.Diff(want, subjects); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	// medium has no shield control: no Shield finding.
+	in.Config = testConfig(builtin(t, "medium"))
+	in.Buckets[0].Baseline = "medium"
+	for _, f := range DiffAccount(in).Findings {
+		if f.Control == settings.Shield {
+			t.Errorf("a medium account got a Shield finding")
+		}
+	}
+}
