@@ -64,11 +64,15 @@ type Options struct {
 	Progress func(done, total, errors int)
 }
 
-// Outcome is what happened to one bucket.
+// Outcome is what happened to one bucket, or to one account change
+// (Control set, Bucket empty).
 type Outcome struct {
-	Bucket string
-	Region string
-	Status string
+	Account string
+	Bucket  string
+	Region  string
+	// Control is the account control of an account change's outcome.
+	Control settings.ControlID
+	Status  string
 	// Writes counts the writes made for the bucket, those to shared
 	// resources on its behalf (the log bucket's and the topic's grants)
 	// included.
@@ -181,20 +185,20 @@ feed:
 		o := &outcomes[i]
 		if o.Status == "" {
 			b := pl.Buckets[i]
-			*o = Outcome{Bucket: b.Name, Region: b.Region, Status: StatusSkipped,
+			*o = Outcome{Account: a.account, Bucket: b.Name, Region: b.Region, Status: StatusSkipped,
 				Err: &BucketError{b.Name, b.Region, "not started", ctx.Err()}}
 			notStarted++
 		}
 	}
+	// Account changes come after every bucket (see account.go); the
+	// buckets the tool created on the way, for a bucket or for the trail,
+	// are reported after the plan's buckets, the account changes last.
+	account := a.accountChanges(ctx)
 	outcomes = append(outcomes, a.extra...)
+	outcomes = append(outcomes, account...)
 	for _, o := range outcomes {
 		if o.isError() {
 			errs = multierror.Append(errs, o.Err)
-		}
-	}
-	for _, c := range pl.AccountChanges {
-		if c.Action != plan.NoOp {
-			errs = multierror.Append(errs, fmt.Errorf("account change %s: not applied: apply carries out bucket changes only", c.Control))
 		}
 	}
 	if err := ctx.Err(); err != nil && notStarted > 0 {
@@ -234,7 +238,7 @@ type applier struct {
 
 // bucket applies one bucket's part of the plan.
 func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan) Outcome {
-	out := Outcome{Bucket: bp.Name, Region: bp.Region}
+	out := Outcome{Account: a.account, Bucket: bp.Name, Region: bp.Region}
 	var pending []plan.Change
 	for _, c := range bp.Changes {
 		if c.Action != plan.NoOp {

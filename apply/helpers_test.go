@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,7 @@ func start(t *testing.T, sc *emulator.Scenario) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bucketControlsOnly(cfg)
 	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{})
 	if err != nil {
 		t.Fatalf("start emulator: %v", err)
@@ -92,6 +94,24 @@ func start(t *testing.T, sc *emulator.Scenario) *env {
 		t.Fatal(err)
 	}
 	return &env{t: t, srv: srv, prov: prov, cfg: cfg, dir: t.TempDir()}
+}
+
+// bucketControlsOnly takes the account controls out of the config's
+// baselines: these tests are about the bucket writes, and the trail and the
+// account flags have tests of their own (account_test.go).
+func bucketControlsOnly(cfg *baselines.Config) {
+	strip := func(b *baselines.Baseline) *baselines.Baseline {
+		if b == nil {
+			return nil
+		}
+		c := b.Clone()
+		c.Controls = slices.DeleteFunc(c.Controls, func(s baselines.ControlSpec) bool { return !settings.IsBucketControl(s.ID) })
+		return c
+	}
+	cfg.Baseline = strip(cfg.Baseline)
+	for i := range cfg.Rules {
+		cfg.Rules[i].Baseline = strip(cfg.Rules[i].Baseline)
+	}
 }
 
 func (e *env) plan() *plan.Plan {

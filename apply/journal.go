@@ -209,7 +209,7 @@ func (r Record) check() error {
 		return errors.New("no seq")
 	}
 	switch r.Kind {
-	case KindBucket, KindTopic, KindKey:
+	case KindBucket, KindTopic, KindKey, KindAccount, KindTrail:
 	default:
 		return fmt.Errorf("unknown kind %q", r.Kind)
 	}

@@ -42,6 +42,18 @@ type Provider interface {
 	// returns the key the alias already names.
 	CreateKey(ctx context.Context, region, alias, description string) (settings.KeyInfo, error)
 
+	// The account level: Block Public Access (nil is delete), the trail
+	// (nil when it does not exist; PutTrail creates or updates it to
+	// exactly the given trail), and key policies for the trail's key.
+	AccountPublicAccessBlock(ctx context.Context) (*settings.PublicAccessBlock, error)
+	PutAccountPublicAccessBlock(ctx context.Context, v *settings.PublicAccessBlock) error
+	Trail(ctx context.Context, region, name string) (*settings.Trail, error)
+	PutTrail(ctx context.Context, want settings.Trail) error
+	DeleteTrail(ctx context.Context, region, name string) error
+	KeyPolicy(ctx context.Context, region, keyID string) (string, error)
+	PutKeyPolicy(ctx context.Context, region, keyID, policy string) error
+	CreateKeyWithPolicy(ctx context.Context, region, alias, description, policy string) (settings.KeyInfo, error)
+
 	Topic(ctx context.Context, arn string) (settings.Topic, error)
 	CreateTopic(ctx context.Context, region, name string) (settings.Topic, error)
 	PutTopicPolicy(ctx context.Context, arn string, policy string) error

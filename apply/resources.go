@@ -138,7 +138,7 @@ func (a *applier) ensureLogTarget(ctx context.Context, target settings.BucketRef
 // makeCompliant plans a bucket the tool just created against its baseline
 // and applies that plan; its outcome is reported with the others.
 func (a *applier) makeCompliant(ctx context.Context, ref settings.BucketRef) {
-	out := Outcome{Bucket: ref.Name, Region: ref.Region}
+	out := Outcome{Account: a.account, Bucket: ref.Name, Region: ref.Region}
 	defer func() {
 		a.mu.Lock()
 		a.extra = append(a.extra, out)

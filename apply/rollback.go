@@ -25,7 +25,10 @@ type RollbackStep struct {
 var restorable = map[string][]settings.Aspect{
 	KindBucket: {settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
 		settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications},
-	KindTopic: {settings.AspectPolicy},
+	KindTopic:   {settings.AspectPolicy},
+	KindKey:     {settings.AspectPolicy},
+	KindAccount: {settings.AspectPublicAccessBlock},
+	KindTrail:   {aspectTrail},
 }
 
 func canRestore(r Record) bool {
@@ -69,8 +72,8 @@ func PlanRollback(records []Record) []RollbackStep {
 
 // documentKey names the document a record's write replaced.
 func documentKey(r Record) string {
-	if r.Kind == KindTopic {
-		return r.Kind + "|" + r.Target + "|" + r.Aspect
+	if r.Kind != KindBucket {
+		return r.Kind + "|" + r.Account + "|" + r.Region + "|" + r.Target + "|" + r.Aspect
 	}
 	return r.Kind + "|" + r.Region + "|" + r.Bucket + "|" + r.Aspect
 }
@@ -95,8 +98,15 @@ func earliest(records []Record) map[string]int64 {
 }
 
 func subject(r Record) string {
-	if r.Kind == KindTopic {
+	switch r.Kind {
+	case KindTopic:
 		return "topic " + r.Target
+	case KindKey:
+		return "KMS key " + r.Target
+	case KindAccount:
+		return "account " + r.Account
+	case KindTrail:
+		return fmt.Sprintf("trail %s (%s)", r.Target, r.Region)
 	}
 	return fmt.Sprintf("bucket %q (%s)", r.Bucket, r.Region)
 }
@@ -112,10 +122,15 @@ func aspectName(r Record) string {
 	case settings.AspectLogging:
 		return "server access logging"
 	case settings.AspectPolicy:
-		if r.Kind == KindTopic {
+		switch r.Kind {
+		case KindTopic:
 			return "topic policy"
+		case KindKey:
+			return "key policy"
 		}
 		return "bucket policy"
+	case aspectTrail:
+		return "trail"
 	case settings.AspectNotifications:
 		return "event notifications"
 	}
@@ -133,6 +148,8 @@ func describeRestore(r, end Record) string {
 	target := "as it was"
 	if isNull(r.Before) {
 		switch settings.Aspect(r.Aspect) {
+		case aspectTrail:
+			target = "to no trail (delete)"
 		case settings.AspectPolicy:
 			target = "to no policy (delete)"
 		case settings.AspectLogging:
@@ -144,7 +161,7 @@ func describeRestore(r, end Record) string {
 		default:
 			target = "to not configured (delete)"
 		}
-	} else if a := settings.Aspect(r.Aspect); a != settings.AspectPolicy && a != settings.AspectNotifications {
+	} else if a := settings.Aspect(r.Aspect); a != settings.AspectPolicy && a != settings.AspectNotifications && a != aspectTrail {
 		target = "to " + string(r.Before)
 	}
 	why := ""
@@ -204,17 +221,20 @@ func Rollback(ctx context.Context, p Provider, steps []RollbackStep, j *Journal)
 			break
 		}
 		var err error
-		if r.Kind == KindTopic {
+		switch r.Kind {
+		case KindTopic:
 			err = restoreTopicPolicy(ctx, p, j, r)
-		} else {
+		case KindBucket:
 			err = restoreBucket(ctx, p, j, r)
+		default:
+			err = restoreAccount(ctx, p, j, r)
 		}
 		if err != nil {
 			what := fmt.Sprintf("rollback of %s (journal seq %d)", aspectName(r), r.Seq)
-			if r.Kind == KindTopic {
-				errs = multierror.Append(errs, fmt.Errorf("topic %s: %s: %s", r.Target, what, oneLine(err)))
-			} else {
+			if r.Kind == KindBucket {
 				errs = multierror.Append(errs, &BucketError{r.Bucket, r.Region, what, err})
+			} else {
+				errs = multierror.Append(errs, fmt.Errorf("%s: %s: %s", subject(r), what, oneLine(err)))
 			}
 		}
 	}
@@ -322,7 +342,8 @@ func restorePolicyTarget(cur, before *settings.Policy) (*settings.Policy, error)
 	}
 	set := map[string]json.RawMessage{}
 	var remove []string
-	for _, sid := range []string{settings.SidDenyInsecureTransport, settings.SidDenyAdminPolicyChanges, settings.SidServerAccessLogs, settings.SidAllowS3Publish} {
+	for _, sid := range []string{settings.SidDenyInsecureTransport, settings.SidDenyAdminPolicyChanges, settings.SidServerAccessLogs, settings.SidAllowS3Publish,
+		settings.SidCloudTrailAclCheck, settings.SidCloudTrailWrite, settings.SidCloudTrailKey} {
 		if s, ok := bdoc.Owned(sid); ok {
 			set[sid] = s.Raw
 		} else {

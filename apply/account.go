@@ -1,0 +1,356 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/s3baseline/s3baseline/plan"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// Account changes: account-level Block Public Access and the CloudTrail
+// trail, made after the buckets (a bucket gets its own Block Public Access
+// first, so the account flags never surprise a bucket the plan checked),
+// each re-observed and compared with the plan's before-state first, and
+// journaled like bucket writes so rollback restores them exactly.
+
+// More record kinds.
+const (
+	// KindAccount: Aspect public_access_block, the account-level flags.
+	KindAccount = "account"
+	// KindTrail: Target is the trail's name, Region its home region;
+	// Before/After are settings.Trail (null: no such trail).
+	KindTrail = "trail"
+)
+
+// aspectTrail is the journal's aspect of a trail write: the whole trail.
+const aspectTrail = "trail"
+
+// TrailKeyDescription is the description of the trail key the tool creates.
+const TrailKeyDescription = "s3baseline CloudTrail log file key (created by s3baseline apply)"
+
+// AccountError is one account change's failure.
+type AccountError struct {
+	Account string
+	Control settings.ControlID
+	Err     error
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("account %s: %s: %s", e.Account, e.Control, oneLine(e.Err))
+}
+
+func (e *AccountError) Unwrap() error { return e.Err }
+
+// accountChanges applies the plan's pending account changes in plan order.
+func (a *applier) accountChanges(ctx context.Context) []Outcome {
+	var out []Outcome
+	for _, c := range a.pl.AccountChanges {
+		if c.Action == plan.NoOp {
+			continue
+		}
+		o := Outcome{Account: a.account, Control: c.Control, Status: StatusApplied}
+		fail := func(status string, err error) {
+			o.Status = status
+			o.Err = &AccountError{a.account, c.Control, err}
+		}
+		if len(a.pl.Errors) > 0 {
+			fail(StatusSkipped, fmt.Errorf("%w (%v); fix them and plan again", ErrPlanErrors, a.pl.Errors))
+			out = append(out, o)
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			fail(StatusSkipped, err)
+			out = append(out, o)
+			continue
+		}
+		if len(c.Impact) > 0 && !a.o.AllowImpact {
+			o.HeldBack = []string{fmt.Sprintf("%s held back: %s; apply with --allow-impact to make it", c.Control, strings.Join(c.Impact, "; "))}
+			o.Status = StatusSkipped
+			o.Err = &AccountError{a.account, c.Control, errors.New("held back for its impact")}
+			out = append(out, o)
+			continue
+		}
+		var n int
+		var err error
+		switch c.Control {
+		case settings.AccountBlockPublicAccess:
+			n, err = a.accountBPA(ctx, c)
+		case settings.CloudTrailDataEvents:
+			n, err = a.trail(ctx, c)
+		default:
+			err = fmt.Errorf("apply does not make %s changes", c.Control)
+		}
+		o.Writes = n
+		switch {
+		case errors.Is(err, ErrStale):
+			fail(StatusStale, err)
+		case err != nil:
+			fail(StatusFailed, err)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// sameJSONRaw compares a value with the plan's JSON of it.
+func sameJSONRaw(v any, raw json.RawMessage) bool {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	var x, y any
+	if json.Unmarshal(data, &x) != nil || json.Unmarshal(raw, &y) != nil {
+		return false
+	}
+	a, _ := json.Marshal(x)
+	b, _ := json.Marshal(y)
+	return string(a) == string(b)
+}
+
+func (a *applier) accountBPA(ctx context.Context, c plan.Change) (int, error) {
+	var want *settings.PublicAccessBlock
+	if err := json.Unmarshal(c.After, &want); err != nil {
+		return 0, fmt.Errorf("the plan's after-state cannot be read: %v", err)
+	}
+	cur, err := a.p.AccountPublicAccessBlock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !sameJSONRaw(cur, c.Before) {
+		return 0, ErrStale
+	}
+	rec := Record{Account: a.account, Kind: KindAccount, Aspect: string(settings.AspectPublicAccessBlock),
+		Controls: []settings.ControlID{c.Control}}
+	if err := a.write(ctx, rec, cur, want, func(ctx context.Context) error {
+		return a.p.PutAccountPublicAccessBlock(ctx, want)
+	}); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// comparableTrail drops what changes by itself (the last delivery error)
+// from a trail before it is compared with the plan's.
+func comparableTrail(t *settings.Trail) *settings.Trail {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.LatestDeliveryError = ""
+	return &c
+}
+
+// trail makes the trail's key and bucket ready, then creates or updates the
+// trail with the plan's selectors merged into what it has now.
+func (a *applier) trail(ctx context.Context, c plan.Change) (int, error) {
+	var want settings.Trail
+	if err := json.Unmarshal(c.After, &want); err != nil {
+		return 0, fmt.Errorf("the plan's after-state cannot be read: %v", err)
+	}
+	var before *settings.Trail
+	if err := json.Unmarshal(c.Before, &before); err != nil {
+		return 0, fmt.Errorf("the plan's before-state cannot be read: %v", err)
+	}
+	cur, err := a.p.Trail(ctx, want.HomeRegion, want.Name)
+	if err != nil {
+		return 0, err
+	}
+	if !sameJSONRaw(comparableTrail(cur), mustJSON(comparableTrail(before))) {
+		return 0, ErrStale
+	}
+	writes := 0
+	key, n, err := a.ensureTrailKey(ctx, want.HomeRegion, want.KMSKeyID)
+	writes += n
+	if err != nil {
+		return writes, fmt.Errorf("trail key %s: %w", want.KMSKeyID, err)
+	}
+	want.KMSKeyID = key.ARN
+	n, err = a.ensureTrailBucket(ctx, settings.BucketRef{Name: want.S3BucketName, Region: want.HomeRegion}, want)
+	writes += n
+	if err != nil {
+		return writes, fmt.Errorf("trail bucket s3://%s: %w", want.S3BucketName, err)
+	}
+	rec := Record{Account: a.account, Kind: KindTrail, Region: want.HomeRegion, Target: want.Name, Aspect: aspectTrail,
+		Controls: []settings.ControlID{c.Control}}
+	if err := a.write(ctx, rec, cur, want, func(ctx context.Context) error { return a.p.PutTrail(ctx, want) }); err != nil {
+		return writes, err
+	}
+	return writes + 1, nil
+}
+
+// TrailKeyStatement lets CloudTrail encrypt the account's log files with
+// the key and describe it (AWS: "Configure AWS KMS key policies for
+// CloudTrail").
+func TrailKeyStatement(account string) json.RawMessage {
+	return mustJSON(statement{
+		Sid:       settings.SidCloudTrailKey,
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": "cloudtrail.amazonaws.com"},
+		Action:    []string{"kms:GenerateDataKey*", "kms:DescribeKey"},
+		Resource:  "*",
+		Condition: map[string]map[string]string{
+			"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:" + account + ":trail/*"},
+		},
+	})
+}
+
+// trailKeyPolicy is the policy of a trail key the tool creates: the
+// account's root may administer it (AWS's default), CloudTrail may use it.
+func trailKeyPolicy(account string) string {
+	root := mustJSON(statement{Sid: "EnableIAMUserPermissions", Effect: "Allow",
+		Principal: map[string]string{"AWS": "arn:aws:iam::" + account + ":root"}, Action: "kms:*", Resource: "*"})
+	return `{"Version":"2012-10-17","Statement":[` + string(root) + `,` + string(TrailKeyStatement(account)) + `]}`
+}
+
+// ensureTrailKey resolves the trail's key, creating it (when the reference
+// is an alias) with a policy CloudTrail can use, or merging CloudTrail's
+// grant into an existing customer-managed key's policy.
+func (a *applier) ensureTrailKey(ctx context.Context, region, ref string) (settings.KeyInfo, int, error) {
+	info, err := a.p.DescribeKey(ctx, region, ref)
+	if err != nil {
+		return info, 0, err
+	}
+	if !info.Exists {
+		alias := aliasName(ref)
+		if alias == "" {
+			return info, 0, fmt.Errorf("the KMS key does not exist in %s, and only a key named by an alias can be created", region)
+		}
+		info, err = a.p.CreateKeyWithPolicy(ctx, region, alias, TrailKeyDescription, trailKeyPolicy(a.account))
+		if err != nil {
+			return info, 0, err
+		}
+		a.created(Record{Kind: KindKey, Region: region, Target: info.ARN}, info)
+		return info, 0, nil
+	}
+	if !info.Enabled {
+		return info, 0, fmt.Errorf("the KMS key %s is disabled", info.ARN)
+	}
+	if info.Manager != "" && info.Manager != "CUSTOMER" {
+		return info, 0, fmt.Errorf("the KMS key %s is AWS-managed; its policy cannot let CloudTrail use it", info.ARN)
+	}
+	unlock := a.locks.lock("key:" + info.ARN)
+	defer unlock()
+	text, err := a.p.KeyPolicy(ctx, region, info.ARN)
+	if err != nil {
+		return info, 0, err
+	}
+	cur := &settings.Policy{Raw: text}
+	set := map[string]json.RawMessage{settings.SidCloudTrailKey: TrailKeyStatement(a.account)}
+	if ownedInPlace(cur, set, nil) {
+		return info, 0, nil
+	}
+	merged, err := settings.MergePolicy(cur, set, nil)
+	if err != nil {
+		return info, 0, err
+	}
+	rec := Record{Account: a.account, Kind: KindKey, Region: region, Target: info.ARN, Aspect: string(settings.AspectPolicy),
+		Controls: []settings.ControlID{settings.CloudTrailDataEvents}}
+	err = a.write(ctx, rec, text, merged.Raw, func(ctx context.Context) error {
+		return a.p.PutKeyPolicy(ctx, region, info.ARN, merged.Raw)
+	})
+	if err != nil {
+		return info, 0, err
+	}
+	return info, 1, nil
+}
+
+// TrailBucketStatements are CloudTrail's grants on its log bucket (AWS:
+// "Amazon S3 bucket policy for CloudTrail"), limited to this account's
+// trail.
+func TrailBucketStatements(bucket, prefix, account, trailARN string) map[string]json.RawMessage {
+	logs := "arn:aws:s3:::" + bucket + "/"
+	if prefix != "" {
+		logs += prefix + "/"
+	}
+	logs += "AWSLogs/" + account + "/*"
+	cond := map[string]map[string]string{"StringEquals": {"aws:SourceArn": trailARN}}
+	return map[string]json.RawMessage{
+		settings.SidCloudTrailAclCheck: mustJSON(statement{Sid: settings.SidCloudTrailAclCheck, Effect: "Allow",
+			Principal: map[string]string{"Service": "cloudtrail.amazonaws.com"}, Action: "s3:GetBucketAcl",
+			Resource: "arn:aws:s3:::" + bucket, Condition: cond}),
+		settings.SidCloudTrailWrite: mustJSON(statement{Sid: settings.SidCloudTrailWrite, Effect: "Allow",
+			Principal: map[string]string{"Service": "cloudtrail.amazonaws.com"}, Action: "s3:PutObject",
+			Resource: logs, Condition: map[string]map[string]string{
+				"StringEquals": {"aws:SourceArn": trailARN, "s3:x-amz-acl": "bucket-owner-full-control"},
+			}}),
+	}
+}
+
+// ensureTrailBucket creates the trail's bucket (brought to its baseline
+// right away) when it does not exist, and merges CloudTrail's grants into
+// its policy.
+func (a *applier) ensureTrailBucket(ctx context.Context, ref settings.BucketRef, t settings.Trail) (int, error) {
+	created, err := a.p.CreateBucket(ctx, ref)
+	if err != nil {
+		return 0, err
+	}
+	if created {
+		a.created(Record{Kind: KindBucket, Bucket: ref.Name, Region: ref.Region}, ref)
+		a.makeCompliant(ctx, ref)
+	}
+	arn := t.ARN
+	if arn == "" {
+		arn = "arn:aws:cloudtrail:" + t.HomeRegion + ":" + a.account + ":trail/" + t.Name
+	}
+	rec := a.bucketRecord(ref, settings.AspectPolicy, []settings.ControlID{settings.CloudTrailDataEvents})
+	return a.mergeBucketPolicy(ctx, ref, rec, TrailBucketStatements(ref.Name, t.S3KeyPrefix, a.account, arn), nil)
+}
+
+// restoreAccount puts an account-level record's before-state back.
+func restoreAccount(ctx context.Context, p Provider, j *Journal, r Record) error {
+	switch r.Kind {
+	case KindAccount:
+		var before *settings.PublicAccessBlock
+		if err := json.Unmarshal(r.Before, &before); err != nil {
+			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
+		}
+		cur, err := p.AccountPublicAccessBlock(ctx)
+		if err != nil {
+			return err
+		}
+		if equalPtr(cur, before) {
+			return nil
+		}
+		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
+			return p.PutAccountPublicAccessBlock(ctx, before)
+		})
+	case KindTrail:
+		var before *settings.Trail
+		if err := json.Unmarshal(r.Before, &before); err != nil {
+			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
+		}
+		cur, err := p.Trail(ctx, r.Region, r.Target)
+		if err != nil {
+			return err
+		}
+		if sameJSONRaw(comparableTrail(cur), mustJSON(comparableTrail(before))) {
+			return nil
+		}
+		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
+			if before == nil {
+				return p.DeleteTrail(ctx, r.Region, r.Target)
+			}
+			return p.PutTrail(ctx, *before)
+		})
+	case KindKey:
+		var before string
+		if err := json.Unmarshal(r.Before, &before); err != nil {
+			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
+		}
+		cur, err := p.KeyPolicy(ctx, r.Region, r.Target)
+		if err != nil {
+			return err
+		}
+		if cur == before {
+			return nil
+		}
+		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
+			return p.PutKeyPolicy(ctx, r.Region, r.Target, before)
+		})
+	}
+	return fmt.Errorf("cannot restore kind %q", r.Kind)
+}
