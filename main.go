@@ -13,13 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-multierror"
 	"github.com/urfave/cli/v2"
 
 	"github.com/s3baseline/s3baseline/apply"
@@ -51,6 +51,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
+	// logger is set by --log-format json; nil writes text lines.
+	logger *slog.Logger
 }
 
 // exitError carries an exit code that is not simply "error" together with
@@ -74,11 +76,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ce *codeError
 	if errors.As(err, &ce) {
 		if ce.msg != "" {
-			fmt.Fprintf(stderr, "s3baseline: %s\n", oneLine(ce.msg))
+			e.logError(ce.msg)
 		}
 		return ce.code
 	}
-	fmt.Fprintf(stderr, "s3baseline: %s\n", oneLine(err.Error()))
+	e.logError(err.Error())
 	return exitError
 }
 
@@ -128,6 +130,7 @@ func connectionFlags() []cli.Flag {
 		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "buckets observed or changed at once"},
 		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on one AWS call, retries included, after `DURATION`"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
+		logFlag(),
 	}
 }
 
@@ -146,15 +149,18 @@ func planCommand(e *env) *cli.Command {
 		Name:      "plan",
 		Usage:     "observe every bucket in scope and show what the baseline would change",
 		ArgsUsage: " ",
-		Flags: append(append(scopeFlags(), connectionFlags()...),
+		Before:    setLogFormat(e),
+		Flags: append(append(append(scopeFlags(), orgFlags()...), connectionFlags()...),
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for apply"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON instead of text"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing changes, 2 when something would"},
+			reportFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("plan takes no arguments, got %q", c.Args().First())
 			}
+			started := e.now()
 			cfg, err := loadScope(c)
 			if err != nil {
 				return err
@@ -163,17 +169,7 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			report, done := progressReporter(e, "plan")
-			p, err := plan.Build(c.Context, prov, plan.Options{
-				Config:      cfg,
-				Buckets:     c.StringSlice("bucket"),
-				Regions:     c.StringSlice("region"),
-				Concurrency: c.Int("concurrency"),
-				Now:         e.now(),
-				ToolVersion: version,
-				Progress:    report,
-			})
-			done()
+			p, err := buildPlan(c, e, prov, cfg)
 			if err != nil {
 				return err
 			}
@@ -193,9 +189,13 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return planOutcome(e, p, c.Bool("detailed-exitcode"))
+			return writeReport(c, e, "plan", started, p, nil, "", planOutcome(e, p, c.Bool("detailed-exitcode")))
 		},
 	}
+}
+
+func reportFlag() cli.Flag {
+	return &cli.StringFlag{Name: "report", Usage: "write the run report (JSON: per account and bucket what drifted, was fixed or failed) to `FILE`"}
 }
 
 // planOutcome maps a finished plan to the exit code of the contract: bucket
@@ -203,10 +203,16 @@ func planCommand(e *env) *cli.Command {
 // must not look like a clean "changes pending".
 func planOutcome(e *env, p *plan.Plan, detailed bool) error {
 	n := 0
-	for _, b := range p.Buckets {
-		for _, msg := range b.Errors {
-			fmt.Fprintf(e.stderr, "s3baseline: bucket %q (%s): %s\n", b.Name, b.Region, oneLine(msg))
+	for _, a := range p.Sections() {
+		for _, msg := range a.Errors {
+			e.logError(fmt.Sprintf("account %s: %s", a.Account, msg), "account", a.Account)
 			n++
+		}
+		for _, b := range a.Buckets {
+			for _, msg := range b.Errors {
+				e.logError(fmt.Sprintf("bucket %q (%s): %s", b.Name, b.Region, msg), "account", a.Account, "bucket", b.Name, "region", b.Region)
+				n++
+			}
 		}
 	}
 	if n > 0 {
@@ -223,22 +229,25 @@ func applyCommand(e *env) *cli.Command {
 		Name:      "apply",
 		Usage:     "apply a reviewed plan file, or plan, confirm and apply",
 		ArgsUsage: "[PLANFILE]",
-		Flags: append(append(scopeFlags(), connectionFlags()...),
+		Before:    setLogFormat(e),
+		Flags: append(append(append(scopeFlags(), orgFlags()...), connectionFlags()...),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (scheduled runs)"},
 			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` (default ./.s3baseline/journal-<UTC time>.jsonl)"},
 			&cli.BoolFlag{Name: "allow-impact", Usage: "also apply changes the plan warns would cut off current access (website, public or cross-account readers, CloudFormation drift)"},
+			reportFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				return fmt.Errorf("apply takes at most one argument, the plan file; got %d", c.NArg())
 			}
+			started := e.now()
 			prov, err := newProvider(c)
 			if err != nil {
 				return err
 			}
 			var p *plan.Plan
 			if c.NArg() == 1 {
-				for _, f := range []string{"baseline", "config", "bucket", "region"} {
+				for _, f := range []string{"baseline", "config", "bucket", "region", "accounts", "role-name", "shard"} {
 					if c.IsSet(f) {
 						return fmt.Errorf("--%s cannot be used with a plan file: the plan carries its scope and settings", f)
 					}
@@ -251,21 +260,14 @@ func applyCommand(e *env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				report, done := progressReporter(e, "plan")
-				p, err = plan.Build(c.Context, prov, plan.Options{
-					Config: cfg, Buckets: c.StringSlice("bucket"), Regions: c.StringSlice("region"),
-					Concurrency: c.Int("concurrency"), Now: e.now(), ToolVersion: version,
-					Progress: report,
-				})
-				done()
-				if err != nil {
+				if p, err = buildPlan(c, e, prov, cfg); err != nil {
 					return err
 				}
 				if err := plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)}); err != nil {
 					return err
 				}
 				if p.Empty() {
-					return planOutcome(e, p, false)
+					return writeReport(c, e, "apply", started, p, nil, "", planOutcome(e, p, false))
 				}
 				if !c.Bool("auto-approve") && !confirm(e, "Apply these changes? Only 'yes' will be accepted: ") {
 					return errors.New("apply cancelled")
@@ -273,23 +275,25 @@ func applyCommand(e *env) *cli.Command {
 			}
 			if p.Empty() {
 				fmt.Fprintln(e.stdout, "No changes. Nothing to apply.")
-				return planOutcome(e, p, false)
+				return writeReport(c, e, "apply", started, p, nil, "", planOutcome(e, p, false))
 			}
-			id, err := prov.Identity(c.Context)
-			if err != nil {
-				return err
-			}
-			if id.Account != p.Account {
-				return fmt.Errorf("the plan is for account %s but the credentials are for account %s", p.Account, id.Account)
+			if len(p.Accounts) == 0 {
+				id, err := prov.Identity(c.Context)
+				if err != nil {
+					return err
+				}
+				if id.Account != p.Account {
+					return fmt.Errorf("the plan is for account %s but the credentials are for account %s", p.Account, id.Account)
+				}
 			}
 			j, err := apply.OpenJournal(journalPath(c, e, "journal"))
 			if err != nil {
 				return err
 			}
 			defer j.Close()
-			fmt.Fprintf(e.stderr, "Journal: %s (undo with: s3baseline rollback %s)\n", j.Path(), j.Path())
+			e.info(fmt.Sprintf("Journal: %s (undo with: s3baseline rollback %s)", j.Path(), j.Path()), "journal", j.Path())
 			report, done := progressReporter(e, "apply")
-			outcomes, err := apply.Apply(c.Context, prov, p, apply.Options{
+			outcomes, err := applyPlan(c.Context, e, prov, p, apply.Options{
 				Config:      p.Scope.Settings,
 				Journal:     j,
 				Concurrency: c.Int("concurrency"),
@@ -299,10 +303,11 @@ func applyCommand(e *env) *cli.Command {
 			})
 			done()
 			printOutcomes(e, outcomes)
+			e.logOutcomes(outcomes)
 			if err != nil {
-				return reportErrors(e, err)
+				err = reportErrors(e, err)
 			}
-			return nil
+			return writeReport(c, e, "apply", started, p, outcomes, j.Path(), err)
 		},
 	}
 }
@@ -312,7 +317,9 @@ func rollbackCommand(e *env) *cli.Command {
 		Name:      "rollback",
 		Usage:     "restore every setting a journal says was changed to its recorded before-state",
 		ArgsUsage: "JOURNAL",
+		Before:    setLogFormat(e),
 		Flags: append(connectionFlags(),
+			&cli.StringFlag{Name: "role-name", Usage: "the `ROLE` to assume in the journal's other accounts (an organization apply's journal)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "roll back without asking"},
 			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` of the rollback's own writes (default ./.s3baseline/rollback-<UTC time>.jsonl)"},
 		),
@@ -345,7 +352,7 @@ func rollbackCommand(e *env) *cli.Command {
 				return err
 			}
 			defer j.Close()
-			if err := apply.Rollback(c.Context, prov, steps, j); err != nil {
+			if err := rollbackAll(c.Context, prov, c.String("role-name"), steps, j); err != nil {
 				return reportErrors(e, err)
 			}
 			fmt.Fprintln(e.stdout, "Rollback complete.")
@@ -378,26 +385,16 @@ func printOutcomes(e *env, outcomes []apply.Outcome) {
 		counts[o.Status]++
 		writes += o.Writes
 		line := fmt.Sprintf("  bucket %q (%s): %s, %d writes", o.Bucket, o.Region, o.Status, o.Writes)
+		if o.Control != "" {
+			line = fmt.Sprintf("  account %s %s: %s, %d writes", o.Account, o.Control, o.Status, o.Writes)
+		}
 		if len(o.HeldBack) > 0 {
 			line += "; held back (impact, see the plan; --allow-impact applies it): " + strings.Join(o.HeldBack, ", ")
 		}
 		fmt.Fprintln(e.stdout, line)
 	}
-	fmt.Fprintf(e.stdout, "\nApply finished: %d writes; %d buckets applied, %d stale, %d failed, %d held back.\n",
+	fmt.Fprintf(e.stdout, "\nApply finished: %d writes; %d applied, %d stale, %d failed, %d held back.\n",
 		writes, counts["applied"], counts["stale"], counts["failed"], counts["skipped"])
-}
-
-// reportErrors prints each failure of a multi-error on its own line and
-// turns it into exit code 1.
-func reportErrors(e *env, err error) error {
-	var me *multierror.Error
-	if errors.As(err, &me) {
-		for _, one := range me.Errors {
-			fmt.Fprintf(e.stderr, "s3baseline: %s\n", oneLine(one.Error()))
-		}
-		return &codeError{code: exitError}
-	}
-	return err
 }
 
 func showCommand(e *env) *cli.Command {

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/s3baseline/s3baseline/fixtures"
+	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/plan"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// startScenario starts the emulator with the e2e scenario changed by edit.
+func startScenario(t *testing.T, edit func(*emulator.Scenario)) *emulator.Server {
+	t.Helper()
+	sc, err := fixtures.Scenario("e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(sc)
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	isolateAWSEnv(t)
+	return srv
+}
+
+func withoutBucket(name string) func(*emulator.Scenario) {
+	return func(sc *emulator.Scenario) {
+		sc.Buckets = slices.DeleteFunc(sc.Buckets, func(b emulator.Bucket) bool { return b.Name == name })
+	}
+}
+
+func applyAuto(t *testing.T, srv *emulator.Server, extra ...string) result {
+	t.Helper()
+	args := append([]string{"apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve",
+		"--journal", filepath.Join(t.TempDir(), "journal.jsonl")}, extra...)
+	return runCLI(t, args...)
+}
+
+func writesOf(srv *emulator.Server, service string) []string {
+	var out []string
+	for _, c := range srv.WriteCalls() {
+		if c.Service == service && c.Status < 300 {
+			out = append(out, c.Operation)
+		}
+	}
+	return out
+}
+
+// TestAccountBlockPublicAccess: with a low (public) bucket in scope the
+// account flags are held back and the plan names the bucket; without it
+// they are turned on. A bucket still public under a baseline that forbids
+// it makes the account change carry that bucket's impact, and apply holds
+// it back like the bucket's own.
+func TestAccountBlockPublicAccess(t *testing.T) {
+	t.Run("low public bucket in scope", func(t *testing.T) {
+		srv := startEmulator(t, "e2e")
+		p := planDoc2(t, srv, applyConfig())
+		if _, ok := accountChange(p.AccountPlan, settings.AccountBlockPublicAccess); ok {
+			t.Errorf("account Block Public Access planned with a low bucket in scope")
+		}
+		if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "public-downloads-site (low)") }) {
+			t.Errorf("the plan does not name the public bucket: %q", p.Warnings)
+		}
+		if r := applyAuto(t, srv); r.code != 0 {
+			t.Fatalf("apply exited %d: %s", r.code, r.stderr)
+		}
+		if w := writesOf(srv, "s3control"); len(w) > 0 || srv.Snapshot().AccountPublicAccessBlock != nil {
+			t.Errorf("account Block Public Access was written: %v", w)
+		}
+	})
+	t.Run("no public bucket", func(t *testing.T) {
+		srv := startScenario(t, withoutBucket("public-downloads-site"))
+		p := planDoc2(t, srv, applyConfig())
+		if c, ok := accountChange(p.AccountPlan, settings.AccountBlockPublicAccess); !ok || c.Action != plan.Create || len(c.Impact) > 0 {
+			t.Fatalf("account_block_public_access = %+v, want a create without impact", c)
+		}
+		if r := applyAuto(t, srv); r.code != 0 {
+			t.Fatalf("apply exited %d: %s", r.code, r.stderr)
+		}
+		got := srv.Snapshot().AccountPublicAccessBlock
+		if got == nil || !got.BlockPublicAcls || !got.IgnorePublicAcls || !got.BlockPublicPolicy || !got.RestrictPublicBuckets {
+			t.Errorf("account Block Public Access after apply: %+v, want all four on", got)
+		}
+	})
+	t.Run("public bucket under high", func(t *testing.T) {
+		srv := startEmulator(t, "e2e")
+		cfg := filepath.Join(t.TempDir(), "high.yaml")
+		writeFile(t, cfg, "baseline: high\nsettings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/BreakGlassAdmin\"]\n"+
+			"buckets:\n  - match: shared-data\n    exempt: [event_notifications]\n    reason: overlap\n")
+		p := planDoc2(t, srv, cfg)
+		c, ok := accountChange(p.AccountPlan, settings.AccountBlockPublicAccess)
+		if !ok || !slices.ContainsFunc(c.Impact, func(i string) bool { return strings.HasPrefix(i, "bucket public-downloads-site:") }) {
+			t.Fatalf("account_block_public_access = %+v, want the public bucket's impact", c)
+		}
+		r := runCLI(t, "apply", "--config", cfg, "--endpoint-url", srv.URL(), "--auto-approve", "--journal", filepath.Join(t.TempDir(), "j.jsonl"))
+		if r.code != 0 || !strings.Contains(r.stdout, "account_block_public_access: skipped") {
+			t.Errorf("apply exited %d; want the account change held back\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if w := writesOf(srv, "s3control"); len(w) > 0 {
+			t.Errorf("account Block Public Access was written without --allow-impact: %v", w)
+		}
+	})
+}
+
+func planDoc2(t *testing.T, srv *emulator.Server, config string) *plan.Plan {
+	t.Helper()
+	r := runCLI(t, "plan", "--config", config, "--endpoint-url", srv.URL(), "--json")
+	p := decodePlan(t, r)
+	return p
+}
+
+// TestTrail: the trail is created with the buckets' data events, the
+// insight and logging on; a trail of ours that exists keeps every selector
+// it has; a trail that already satisfies the control is left alone.
+func TestTrail(t *testing.T) {
+	const ours = "s3baseline-data-events"
+	t.Run("created", func(t *testing.T) {
+		srv := startEmulator(t, "e2e")
+		if r := applyAuto(t, srv); r.code != 0 {
+			t.Fatalf("apply exited %d: %s", r.code, r.stderr)
+		}
+		tr := findTrail(srv.Snapshot().Trails, ours)
+		if tr == nil {
+			t.Fatal("no trail after apply")
+		}
+		if !tr.IsLogging || !tr.MultiRegion || !tr.LogFileValidation || !strings.Contains(tr.KMSKeyID, ":key/") ||
+			!slices.Equal(tr.Insights, []string{settings.InsightAPICallRate}) || len(tr.EventSelectors) > 0 {
+			t.Errorf("trail: %+v", *tr)
+		}
+		prefixes := dataPrefixes(tr.AdvancedEventSelectors)
+		for _, b := range []string{"legacy-archive", "modern-default", "compliant-high", "partner-exchange"} {
+			if !slices.Contains(prefixes, "arn:aws:s3:::"+b+"/") {
+				t.Errorf("no data events for %s: %v", b, prefixes)
+			}
+		}
+		for _, b := range []string{"public-downloads-site", "s3baseline-logs-123456789012-us-east-1", "s3baseline-cloudtrail-123456789012"} {
+			if slices.Contains(prefixes, "arn:aws:s3:::"+b+"/") {
+				t.Errorf("data events for %s (a low bucket, a log target or the trail's own bucket)", b)
+			}
+		}
+	})
+	t.Run("existing selectors kept", func(t *testing.T) {
+		srv := startScenario(t, func(sc *emulator.Scenario) {
+			sc.Trails = append(sc.Trails, emulator.Trail{
+				Name: ours, HomeRegion: "us-east-1", S3BucketName: "old-trail-bucket",
+				EventSelectors: []emulator.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+					DataResources: []emulator.DataResource{{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda"}},
+						{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::partner-bucket/"}}}}},
+			})
+		})
+		p := planDoc2(t, srv, applyConfig())
+		if c, ok := accountChange(p.AccountPlan, settings.CloudTrailDataEvents); !ok || c.Action != plan.Update {
+			t.Fatalf("cloudtrail_data_events = %+v, want update of our trail", c)
+		}
+		if r := applyAuto(t, srv); r.code != 0 {
+			t.Fatalf("apply exited %d: %s", r.code, r.stderr)
+		}
+		tr := findTrail(srv.Snapshot().Trails, ours)
+		if tr == nil || !tr.IsLogging || !tr.MultiRegion || len(tr.AdvancedEventSelectors) > 0 || len(tr.EventSelectors) != 1 {
+			t.Fatalf("trail after apply: %+v", tr)
+		}
+		var values []string
+		lambda := false
+		for _, d := range tr.EventSelectors[0].DataResources {
+			if d.Type == "AWS::S3::Object" {
+				values = d.Values
+			}
+			lambda = lambda || (d.Type == "AWS::Lambda::Function" && slices.Equal(d.Values, []string{"arn:aws:lambda"}))
+		}
+		if !lambda || !slices.Contains(values, "arn:aws:s3:::partner-bucket/") || !slices.Contains(values, "arn:aws:s3:::legacy-archive/") {
+			t.Errorf("selectors after apply lost something or lack ours: %+v", tr.EventSelectors)
+		}
+		if !tr.EventSelectors[0].IncludeManagementEvents || !slices.Contains(tr.Insights, settings.InsightAPICallRate) {
+			t.Errorf("management events or the insight are off: %+v", *tr)
+		}
+	})
+	t.Run("satisfying trail left alone", func(t *testing.T) {
+		srv := startScenario(t, func(sc *emulator.Scenario) {
+			sc.Trails = append(sc.Trails, emulator.Trail{
+				Name: "corp-audit", HomeRegion: "eu-west-1", S3BucketName: "corp-audit-logs", MultiRegion: true,
+				LogFileValidation: true, IsLogging: true, KMSKeyID: "alias/s3baseline",
+				AdvancedEventSelectors: []emulator.AdvancedEventSelector{
+					{Name: "management", FieldSelectors: []emulator.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}},
+					{Name: "all S3 objects", FieldSelectors: []emulator.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}},
+						{Field: "resources.type", Equals: []string{"AWS::S3::Object"}}}},
+				},
+				Insights: []string{settings.InsightAPICallRate},
+			})
+		})
+		p := planDoc2(t, srv, applyConfig())
+		if c, ok := accountChange(p.AccountPlan, settings.CloudTrailDataEvents); !ok || c.Action != plan.NoOp || !strings.Contains(c.Reason, "corp-audit") {
+			t.Fatalf("cloudtrail_data_events = %+v, want a no-op naming corp-audit", c)
+		}
+		if r := applyAuto(t, srv); r.code != 0 {
+			t.Fatalf("apply exited %d: %s", r.code, r.stderr)
+		}
+		if w := writesOf(srv, "cloudtrail"); len(w) > 0 {
+			t.Errorf("apply wrote to CloudTrail: %v", w)
+		}
+		if _, ok := srv.Snapshot().Buckets["s3baseline-cloudtrail-123456789012"]; ok {
+			t.Errorf("apply created a trail bucket it does not need")
+		}
+	})
+}
+
+func dataPrefixes(sel []emulator.AdvancedEventSelector) []string {
+	var out []string
+	for _, s := range sel {
+		for _, f := range s.FieldSelectors {
+			if f.Field == "resources.ARN" {
+				out = append(out, f.StartsWith...)
+			}
+		}
+	}
+	return out
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func decodePlan(t *testing.T, r result) *plan.Plan {
+	t.Helper()
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatalf("plan --json (exit %d) is not a plan document: %v\nstderr: %s", r.code, err, r.stderr)
+	}
+	return &p
+}
