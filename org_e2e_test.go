@@ -361,3 +361,61 @@ func TestOrganizationFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestDriftOnlyReport: plan --detailed-exitcode --report is the drift-only
+// mode: exit 2, nothing written, and the report lists the drift with its
+// NIST controls and the exit code.
+func TestDriftOnlyReport(t *testing.T) {
+	srv := startEmulator(t, "e2e")
+	path := filepath.Join(t.TempDir(), "drift.json")
+	r := runCLI(t, "plan", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--detailed-exitcode", "--report", path, "--log-format", "json")
+	if r.code != 2 {
+		t.Fatalf("plan --detailed-exitcode exited %d, want 2 (drift)\n%s", r.code, r.stderr)
+	}
+	if w := srv.WriteCalls(); len(w) > 0 {
+		t.Errorf("a plan wrote: %+v", w)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Command != "plan" || rep.ExitCode != 2 || len(rep.Accounts) != 1 {
+		t.Fatalf("report: command %q, exit %d, %d accounts", rep.Command, rep.ExitCode, len(rep.Accounts))
+	}
+	a := rep.Accounts[0]
+	statuses := map[string]string{}
+	for _, b := range a.Buckets {
+		statuses[b.Name] = b.Status
+		if len(b.Fixed) > 0 {
+			t.Errorf("%s: a plan reports fixes %v", b.Name, b.Fixed)
+		}
+	}
+	if statuses["legacy-archive"] != report.StatusDrifted || statuses["compliant-high"] != report.StatusCompliant {
+		t.Errorf("bucket statuses: %v", statuses)
+	}
+	if a.Status != report.StatusDrifted || rep.Totals.Drifted == 0 || rep.Totals.Fixed != 0 {
+		t.Errorf("account status %q, totals %+v", a.Status, rep.Totals)
+	}
+}
+
+// TestJSONLogs: with --log-format json every stderr line, errors included,
+// is one JSON object with a level and a message.
+func TestJSONLogs(t *testing.T) {
+	srv := startEmulator(t, "e2e")
+	r := runCLI(t, "plan", "--config", filepath.Join(t.TempDir(), "missing.yaml"), "--endpoint-url", srv.URL(), "--log-format", "json")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 1 || len(lines) != 1 {
+		t.Fatalf("exit %d, stderr %q; want exit 1 and one line", r.code, r.stderr)
+	}
+	var line struct{ Level, Msg string }
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil || line.Level != "ERROR" || !strings.Contains(line.Msg, "missing.yaml") {
+		t.Errorf("stderr line %q is not a JSON error naming the file (%v)", lines[0], err)
+	}
+	if r := runCLI(t, "plan", "--log-format", "xml", "--endpoint-url", srv.URL()); r.code != 1 || !strings.Contains(r.stderr, `--log-format: "xml"`) {
+		t.Errorf("--log-format xml: exit %d, %q", r.code, r.stderr)
+	}
+}
