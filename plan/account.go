@@ -19,9 +19,26 @@ const (
 	ManagementSelectorName = "s3baseline-management-events"
 )
 
-// maxDataResources is CloudTrail's limit on basic selectors' data resource
-// values per trail.
-const maxDataResources = 250
+// CloudTrail's limits: basic selectors hold at most 250 data resource
+// values per trail, advanced selectors at most 500 values over all their
+// conditions (CloudTrail quotas; InvalidEventSelectorsException).
+const (
+	maxDataResources  = 250
+	maxAdvancedValues = 500
+)
+
+// TrailSpec is what the tool's trail must do for the account.
+type TrailSpec struct {
+	Name, Region, Bucket, Key string
+	// Buckets are the buckets whose data events it must log.
+	Buckets []string
+	// Excluded are the account's other buckets, when the plan saw every
+	// bucket of the account: then, if listing Buckets would exceed
+	// CloudTrail's limit, the trail may log every bucket but these. Nil
+	// when that is not allowed.
+	Excluded []string
+	Insights bool
+}
 
 // AccountInput is everything the account diff reads. Nil pointers and
 // empty errors mean "not read"; DiffAccount reads only what the baselines
@@ -236,21 +253,32 @@ func trailName(cfg *baselines.Config) string {
 // exempt, minus the log targets and the trail's own bucket (logging those
 // would log the logging), sorted.
 func (in *AccountInput) dataBuckets() []string {
+	data, _ := in.splitBuckets()
+	return data
+}
+
+// splitBuckets divides the planned buckets into those the trail must log
+// and the others, each sorted.
+func (in *AccountInput) splitBuckets() (data, others []string) {
 	all := in.baselinesInUse()
 	trailBucket := TrailBucket(in.Config, in.Account.AccountID)
-	var out []string
 	for _, b := range in.Buckets {
 		bl := all[b.Baseline]
-		if bl == nil || !bl.Enforced(settings.CloudTrailDataEvents) || isExempt(b, settings.CloudTrailDataEvents) {
-			continue
+		switch {
+		case bl == nil || !bl.Enforced(settings.CloudTrailDataEvents) || isExempt(b, settings.CloudTrailDataEvents),
+			b.Name == trailBucket || b.Name == LogTarget(in.Config, in.Account.AccountID, b.Region):
+			others = append(others, b.Name)
+		default:
+			data = append(data, b.Name)
 		}
-		if b.Name == trailBucket || b.Name == LogTarget(in.Config, in.Account.AccountID, b.Region) {
-			continue
-		}
-		out = append(out, b.Name)
 	}
-	slices.Sort(out)
-	return out
+	// The trail's bucket may not exist yet; it is never logged.
+	if !slices.Contains(others, trailBucket) {
+		others = append(others, trailBucket)
+	}
+	slices.Sort(data)
+	slices.Sort(others)
+	return data, others
 }
 
 // wantInsights reports whether a baseline in use asks for ApiCallRateInsight
@@ -303,10 +331,22 @@ func (in *AccountInput) trail(r *AccountResult) {
 	if in.TrailKey.Exists {
 		key = in.TrailKey.ARN
 	}
-	want, err := DesiredTrail(ours, name, region, TrailBucket(in.Config, in.Account.AccountID), key, buckets, insights)
+	spec := TrailSpec{Name: name, Region: region, Bucket: TrailBucket(in.Config, in.Account.AccountID), Key: key,
+		Buckets: buckets, Insights: insights}
+	if len(in.Config.Regions) == 0 {
+		// The plan saw every bucket of the account (account controls are
+		// not planned for a narrower scope), so "all but these" names
+		// exactly the buckets to log.
+		_, spec.Excluded = in.splitBuckets()
+	}
+	want, allBut, err := DesiredTrail(ours, spec)
 	if err != nil {
 		r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", id, err))
 		return
+	}
+	if allBut {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: listing the %d buckets to log would exceed CloudTrail's %d selector values, so the trail logs the data events of every bucket of the account except %d (%s), buckets created later included: they are billed per event too",
+			id, len(buckets), maxAdvancedValues, len(spec.Excluded), nameList(spec.Excluded)))
 	}
 	reason := "no trail logs S3 data events for the in-scope buckets; create " + name + " in " + region
 	var before any
@@ -405,17 +445,16 @@ func advancedCovers(s settings.AdvancedEventSelector, objects string) bool {
 // its selectors: cur's selectors are all kept, in the form cur uses (a
 // trail holds basic or advanced selectors, and putting advanced ones
 // overwrites basic ones), and only values are added. A new trail gets
-// advanced selectors. insights adds ApiCallRateInsight and, when no selector
+// advanced selectors. Insights add ApiCallRateInsight and, when no selector
 // logs write management events yet (the insight needs them), a selector
-// that does.
-func DesiredTrail(cur *settings.Trail, name, region, bucket, key string, buckets []string, insights bool) (settings.Trail, error) {
-	t := settings.Trail{
-		Name: name, HomeRegion: region, S3BucketName: bucket, KMSKeyID: key,
+// that does. When listing the buckets one by one would exceed CloudTrail's
+// limit on advanced selector values and spec.Excluded is set, the tool's
+// selector logs every S3 object but those of the excluded buckets instead;
+// allBut says so.
+func DesiredTrail(cur *settings.Trail, spec TrailSpec) (t settings.Trail, allBut bool, err error) {
+	t = settings.Trail{
+		Name: spec.Name, HomeRegion: spec.Region, S3BucketName: spec.Bucket, KMSKeyID: spec.Key,
 		MultiRegion: true, LogFileValidation: true, IncludeGlobalEvents: true, IsLogging: true,
-	}
-	var prefixes []string
-	for _, b := range buckets {
-		prefixes = append(prefixes, "arn:aws:s3:::"+b+"/")
 	}
 	if cur != nil {
 		t.ARN = cur.ARN
@@ -423,21 +462,28 @@ func DesiredTrail(cur *settings.Trail, name, region, bucket, key string, buckets
 		t.IncludeGlobalEvents = cur.IncludeGlobalEvents || !cur.MultiRegion
 		t.Insights = slices.Clone(cur.Insights)
 	}
-	if insights && !slices.Contains(t.Insights, settings.InsightAPICallRate) {
+	if spec.Insights && !slices.Contains(t.Insights, settings.InsightAPICallRate) {
 		t.Insights = append(t.Insights, settings.InsightAPICallRate)
 		slices.Sort(t.Insights)
 	}
 	if cur != nil && len(cur.EventSelectors) > 0 {
-		sel, err := mergeBasic(cur.EventSelectors, prefixes, insights)
-		t.EventSelectors = sel
-		return t, err
+		t.EventSelectors, err = mergeBasic(cur.EventSelectors, objectPrefixes(spec.Buckets), spec.Insights)
+		return t, false, err
 	}
 	var cursel []settings.AdvancedEventSelector
 	if cur != nil {
 		cursel = cur.AdvancedEventSelectors
 	}
-	t.AdvancedEventSelectors = mergeAdvanced(cursel, prefixes, insights)
-	return t, nil
+	t.AdvancedEventSelectors, allBut, err = mergeAdvanced(cursel, spec)
+	return t, allBut, err
+}
+
+func objectPrefixes(buckets []string) []string {
+	out := make([]string, 0, len(buckets))
+	for _, b := range buckets {
+		out = append(out, "arn:aws:s3:::"+b+"/")
+	}
+	return out
 }
 
 func mergeBasic(cur []settings.EventSelector, prefixes []string, insights bool) ([]settings.EventSelector, error) {
@@ -494,34 +540,74 @@ func mergeBasic(cur []settings.EventSelector, prefixes []string, insights bool) 
 	return out, nil
 }
 
-func mergeAdvanced(cur []settings.AdvancedEventSelector, prefixes []string, insights bool) []settings.AdvancedEventSelector {
-	out := make([]settings.AdvancedEventSelector, 0, len(cur)+2)
-	found := false
+// mergeAdvanced keeps every selector but the tool's own, which it makes
+// anew: the data events of the buckets listed (with those it listed
+// before), or, when that would not fit CloudTrail's limit and spec allows
+// it, of every bucket but the excluded ones.
+func mergeAdvanced(cur []settings.AdvancedEventSelector, spec TrailSpec) ([]settings.AdvancedEventSelector, bool, error) {
+	// ours is where the tool's selector stands (kept in place, so a merge
+	// of a merge is the same list), or -1 for the end.
+	var kept []settings.AdvancedEventSelector
+	var listed []string
+	ours := -1
 	for _, s := range cur {
-		s.FieldSelectors = slices.Clone(s.FieldSelectors)
-		if s.Name == DataSelectorName {
-			found = true
-			for i, f := range s.FieldSelectors {
-				if f.Field == "resources.ARN" {
-					s.FieldSelectors[i].StartsWith = sortedSet(append(slices.Clone(f.StartsWith), prefixes...))
-				}
+		if s.Name != DataSelectorName {
+			s.FieldSelectors = slices.Clone(s.FieldSelectors)
+			kept = append(kept, s)
+			continue
+		}
+		if ours < 0 {
+			ours = len(kept)
+		}
+		for _, f := range s.FieldSelectors {
+			if f.Field == "resources.ARN" {
+				listed = append(listed, f.StartsWith...)
 			}
 		}
-		out = append(out, s)
 	}
-	if !found {
-		out = append(out, settings.AdvancedEventSelector{Name: DataSelectorName, FieldSelectors: []settings.FieldSelector{
+	if ours < 0 {
+		ours = len(kept)
+	}
+	build := func(arn settings.FieldSelector) []settings.AdvancedEventSelector {
+		fields := []settings.FieldSelector{
 			{Field: "eventCategory", Equals: []string{"Data"}},
 			{Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
-			{Field: "resources.ARN", StartsWith: sortedSet(prefixes)},
-		}})
+		}
+		if len(arn.StartsWith) > 0 || len(arn.NotStartsWith) > 0 {
+			fields = append(fields, arn)
+		}
+		out := slices.Insert(slices.Clone(kept), ours, settings.AdvancedEventSelector{Name: DataSelectorName, FieldSelectors: fields})
+		if spec.Insights && !slices.ContainsFunc(out, logsWriteManagement) {
+			out = append(out, settings.AdvancedEventSelector{Name: ManagementSelectorName, FieldSelectors: []settings.FieldSelector{
+				{Field: "eventCategory", Equals: []string{"Management"}},
+			}})
+		}
+		return out
 	}
-	if insights && !slices.ContainsFunc(out, logsWriteManagement) {
-		out = append(out, settings.AdvancedEventSelector{Name: ManagementSelectorName, FieldSelectors: []settings.FieldSelector{
-			{Field: "eventCategory", Equals: []string{"Management"}},
-		}})
+	out := build(settings.FieldSelector{Field: "resources.ARN", StartsWith: sortedSet(append(listed, objectPrefixes(spec.Buckets)...))})
+	n := advancedValues(out)
+	if n <= maxAdvancedValues {
+		return out, false, nil
 	}
-	return out
+	if spec.Excluded != nil {
+		allBut := build(settings.FieldSelector{Field: "resources.ARN", NotStartsWith: sortedSet(objectPrefixes(spec.Excluded))})
+		if advancedValues(allBut) <= maxAdvancedValues {
+			return allBut, true, nil
+		}
+	}
+	return nil, false, fmt.Errorf("the trail's advanced event selectors would hold %d values, over CloudTrail's limit of %d, and logging every bucket but the others does not fit either; split the buckets over trails or exempt some", n, maxAdvancedValues)
+}
+
+// advancedValues counts the values of every condition of the selectors, the
+// quantity CloudTrail limits.
+func advancedValues(sels []settings.AdvancedEventSelector) int {
+	n := 0
+	for _, s := range sels {
+		for _, f := range s.FieldSelectors {
+			n += len(f.Equals) + len(f.StartsWith) + len(f.EndsWith) + len(f.NotEquals) + len(f.NotStartsWith) + len(f.NotEndsWith)
+		}
+	}
+	return n
 }
 
 // logsWriteManagement reports whether an advanced selector logs write

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -129,7 +130,8 @@ func TestDesiredTrailMerges(t *testing.T) {
 	}
 	for name, cur := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := DesiredTrail(cur, "ours", "us-east-1", "bucket", "key", buckets, true)
+			spec := TrailSpec{Name: "ours", Region: "us-east-1", Bucket: "bucket", Key: "key", Buckets: buckets, Insights: true}
+			got, _, err := DesiredTrail(cur, spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +169,7 @@ func TestDesiredTrailMerges(t *testing.T) {
 					}
 				}
 			}
-			again, err := DesiredTrail(&got, "ours", "us-east-1", "bucket", "key", buckets, true)
+			again, _, err := DesiredTrail(&got, spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,5 +210,41 @@ func TestDiffAccountFindings(t *testing.T) {
 		if f.Control == settings.Shield {
 			t.Errorf("a medium account got a Shield finding")
 		}
+	}
+}
+
+// TestDesiredTrailOverTheLimit: more buckets than CloudTrail's 500 advanced
+// selector values can list: with the account's other buckets known, the
+// trail logs every bucket but those; without, it is an error.
+func TestDesiredTrailOverTheLimit(t *testing.T) {
+	var buckets []string
+	for i := range 600 {
+		buckets = append(buckets, fmt.Sprintf("b%03d", i))
+	}
+	spec := TrailSpec{Name: "ours", Region: "us-east-1", Bucket: "trail-bucket", Key: "key", Buckets: buckets, Insights: true}
+	if _, _, err := DesiredTrail(nil, spec); err == nil || !strings.Contains(err.Error(), "500") {
+		t.Errorf("600 buckets and no exclusions allowed: err = %v, want the limit named", err)
+	}
+	spec.Excluded = []string{"logs", "public-site", "trail-bucket"}
+	got, allBut, err := DesiredTrail(nil, spec)
+	if err != nil || !allBut {
+		t.Fatalf("allBut = %v, err = %v; want the all-but form", allBut, err)
+	}
+	if n := advancedValues(got.AdvancedEventSelectors); n > maxAdvancedValues {
+		t.Errorf("%d selector values, over the limit", n)
+	}
+	for _, b := range []string{"b000", "b599"} {
+		if !TrailCovers(got, b) {
+			t.Errorf("%s is not logged", b)
+		}
+	}
+	for _, b := range spec.Excluded {
+		if TrailCovers(got, b) {
+			t.Errorf("excluded bucket %s is logged", b)
+		}
+	}
+	again, allBut, err := DesiredTrail(&got, spec)
+	if err != nil || !allBut || !cmp.Equal(got, again) {
+		t.Errorf("merging again differs (allBut %v, err %v):\n%s", allBut, err, cmp.Diff(got, again))
 	}
 }
