@@ -27,8 +27,9 @@ func benchLatency(b *testing.B) time.Duration {
 }
 
 // benchmarkPlan plans a generated account of n buckets, in-process, with
-// the same config, provider and plan code as the driver's child.
-func benchmarkPlan(b *testing.B, n, concurrency int) {
+// the same config (of the rule set), provider and plan code as the
+// driver's child.
+func benchmarkPlan(b *testing.B, n, concurrency int, rules string) {
 	latency := benchLatency(b)
 	srv, err := emulator.Start("127.0.0.1:0", emulator.GenerateScenario(n, emulator.GenerateOptions{Seed: 1}),
 		emulator.Options{Latency: latency, Jitter: latency / 10, NoCallLog: true})
@@ -46,7 +47,7 @@ func benchmarkPlan(b *testing.B, n, concurrency int) {
 		name, value, _ := strings.Cut(kv, "=")
 		b.Setenv(name, value)
 	}
-	cfg, _, err := loadConfig(b.TempDir())
+	cfg, _, err := loadConfig(b.TempDir(), rules)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,8 +77,9 @@ func benchmarkPlan(b *testing.B, n, concurrency int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/bucket")
 }
 
-func BenchmarkPlan100(b *testing.B)  { benchmarkPlan(b, 100, 64) }
-func BenchmarkPlan1000(b *testing.B) { benchmarkPlan(b, 1000, 64) }
+func BenchmarkPlan100(b *testing.B)       { benchmarkPlan(b, 100, 64, rulesTags) }
+func BenchmarkPlan1000(b *testing.B)      { benchmarkPlan(b, 1000, 64, rulesTags) }
+func BenchmarkPlan1000Names(b *testing.B) { benchmarkPlan(b, 1000, 64, rulesNames) }
 
 func sum(m map[string]int) int {
 	n := 0

@@ -1,7 +1,9 @@
 // Command bench measures s3baseline at scale: the real plan.Build and
 // apply.Apply, with the real AWS provider and SDK over HTTP, against the
 // emulator seeded with generated accounts of 100 to 10,000 buckets behind
-// an injected per-request latency, at several concurrencies.
+// an injected per-request latency, at several concurrencies, with a config
+// whose rules match on tags (every bucket's tags read first), and once at
+// the largest size with the same config by name only.
 //
 // The emulator runs in this process; each plan runs in a child process
 // (this program again, with -child), so that the child's peak RSS is the
@@ -33,6 +35,7 @@ func main() {
 		child       = flag.String("child", "", "internal: run one `plan|apply` against -endpoint and print the result")
 		endpoint    = flag.String("endpoint", "", "internal: the emulator's URL (with -child)")
 		concurrency = flag.Int("concurrency", 64, "internal: --concurrency of the child")
+		rules       = flag.String("rules", rulesTags, "internal: the child's config: `tags` (a rule matches on tags) or names (rules by name only)")
 
 		out       = flag.String("out", "", "write the Markdown report to `FILE`")
 		quick     = flag.Bool("quick", os.Getenv("BENCH_QUICK") != "", "only N=100 and 1,000 (also BENCH_QUICK=1)")
@@ -46,10 +49,12 @@ func main() {
 		seed      = flag.Int64("seed", 1, "scenario seed")
 		sdkPool   = flag.Bool("sdk-pool", false, "plan with the SDK's default connection pool (10 idle per host), for comparison")
 		overheadN = flag.Int("overhead-buckets", 1000, "buckets of the emulator overhead runs")
+		namesN    = flag.Int("names-buckets", 0, "buckets of the plan run with rules by name only (0: the largest size)")
+		namesC    = flag.Int("names-concurrency", targetC, "--concurrency of the plan run with rules by name only")
 	)
 	flag.Parse()
 	if *child != "" {
-		runChild(*child, *endpoint, *concurrency, *sdkPool)
+		runChild(*child, *endpoint, *concurrency, *sdkPool, *rules)
 		return
 	}
 	b := &bench{latency: *latency, jitter: *jitter, seed: *seed, sdkPool: *sdkPool}
@@ -59,6 +64,9 @@ func main() {
 	}
 	if *applyN == 0 {
 		*applyN = ns[len(ns)-1]
+	}
+	if *namesN == 0 {
+		*namesN = ns[len(ns)-1]
 	}
 	self, err := os.Executable()
 	mustf(err, "find own executable")
@@ -80,12 +88,16 @@ func main() {
 	// The emulator's own cost: no injected latency, one request at a time,
 	// then as many as the machine can serve.
 	progress("emulator overhead: %d buckets, no injected latency", *overheadN)
-	rep.Overhead = b.planRuns(*overheadN, 0, []int{1, 64}, progress)
+	rep.Overhead = b.planRuns(*overheadN, 0, []int{1, 64}, rulesTags, progress)
 
 	for _, n := range ns {
 		progress("plan: %d buckets, latency %v ± %.0f%%", n, *latency, *jitter*100)
-		rep.Plans = append(rep.Plans, b.planRuns(n, *latency, cs, progress)...)
+		rep.Plans = append(rep.Plans, b.planRuns(n, *latency, cs, rulesTags, progress)...)
 	}
+
+	// The common case: the same config without the rule on tags.
+	progress("plan, rules by name only: %d buckets", *namesN)
+	rep.Names = b.planRuns(*namesN, *latency, []int{*namesC}, rulesNames, progress)[0]
 
 	progress("apply: %d buckets, %.0f%% drifted, concurrency %d", *applyN, *drift*100, *applyC)
 	rep.Apply = b.applyRun(*applyN, *drift, *applyC)
@@ -126,6 +138,7 @@ type run struct {
 	Buckets     int
 	Concurrency int
 	Latency     time.Duration
+	Rules       string // rulesTags or rulesNames
 	Result      result
 	Calls       map[string]int // "Service Operation" -> requests the emulator served
 	MaxRSSKB    int64          // the child's peak RSS from wait4
@@ -140,15 +153,16 @@ func (r run) totalCalls() int {
 	return n
 }
 
-// planRuns plans a generated account of n buckets once per concurrency.
-// Plans only read, so one emulator serves them all.
-func (b *bench) planRuns(n int, latency time.Duration, concs []int, progress func(string, ...any)) []run {
+// planRuns plans a generated account of n buckets once per concurrency,
+// with the config of a rule set. Plans only read, so one emulator serves
+// them all.
+func (b *bench) planRuns(n int, latency time.Duration, concs []int, rules string, progress func(string, ...any)) []run {
 	sc := emulator.GenerateScenario(n, emulator.GenerateOptions{Seed: b.seed})
 	srv := b.start(sc, latency)
 	defer srv.Close()
 	var runs []run
 	for _, c := range concs {
-		r := b.child(srv, "plan", c)
+		r := b.child(srv, "plan", c, rules)
 		r.Buckets, r.Latency = n, latency
 		progress("  concurrency %3d: %6.2fs, %d calls, peak RSS %d MiB", c, r.Result.PlanSeconds, r.totalCalls(), r.MaxRSSKB>>10)
 		runs = append(runs, r)
@@ -162,7 +176,7 @@ func (b *bench) applyRun(n int, drift float64, c int) applyReport {
 	sc := compliantScenario(n, drift, b.seed)
 	srv := b.start(sc, b.latency)
 	defer srv.Close()
-	r := b.child(srv, "apply", c)
+	r := b.child(srv, "apply", c, rulesTags)
 	r.Buckets, r.Latency = len(sc.Buckets), b.latency
 	drifted, logs := countKinds(sc)
 	return applyReport{run: r, Drifted: drifted, LogBuckets: logs, Drift: drift}
@@ -170,16 +184,17 @@ func (b *bench) applyRun(n int, drift float64, c int) applyReport {
 
 // child runs this program with -child against srv and collects its result,
 // the emulator's request counts during it and its peak RSS.
-func (b *bench) child(srv *emulator.Server, mode string, concurrency int) run {
+func (b *bench) child(srv *emulator.Server, mode string, concurrency int, rules string) run {
 	before := srv.OpCounts()
-	cmd := exec.Command(b.self, "-child", mode, "-endpoint", srv.URL(), "-concurrency", strconv.Itoa(concurrency), "-sdk-pool="+strconv.FormatBool(b.sdkPool))
+	cmd := exec.Command(b.self, "-child", mode, "-endpoint", srv.URL(), "-concurrency", strconv.Itoa(concurrency),
+		"-rules", rules, "-sdk-pool="+strconv.FormatBool(b.sdkPool))
 	cmd.Env = isolatedEnv(os.Environ())
 	cmd.Dir = b.dir
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	start := time.Now()
 	mustf(cmd.Run(), "%s with concurrency %d", mode, concurrency)
-	r := run{Concurrency: concurrency, Wall: time.Since(start), Calls: map[string]int{}}
+	r := run{Concurrency: concurrency, Rules: rules, Wall: time.Since(start), Calls: map[string]int{}}
 	mustf(json.Unmarshal(stdout.Bytes(), &r.Result), "read the child's result %q", stdout.String())
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.MaxRSSKB = ru.Maxrss // KiB on Linux
@@ -194,11 +209,11 @@ func (b *bench) child(srv *emulator.Server, mode string, concurrency int) run {
 
 // runChild is the child process: one plan, or a plan and its apply, as
 // the CLI would run them, and the result as JSON on stdout.
-func runChild(mode, endpoint string, concurrency int, sdkPool bool) {
+func runChild(mode, endpoint string, concurrency int, sdkPool bool, rules string) {
 	ctx := context.Background()
 	dir, err := os.Getwd()
 	mustf(err, "working directory")
-	cfg, _, err := loadConfig(dir)
+	cfg, _, err := loadConfig(dir, rules)
 	mustf(err, "config")
 	prov, err := newProvider(ctx, endpoint, concurrency, sdkPool)
 	mustf(err, "provider")
@@ -208,7 +223,7 @@ func runChild(mode, endpoint string, concurrency int, sdkPool bool) {
 	if mode == "apply" {
 		jdir, err := os.MkdirTemp(dir, "apply-")
 		mustf(err, "journal dir")
-		mustf(applyOnce(ctx, prov, p, concurrency, jdir, &res), "apply")
+		mustf(applyOnce(ctx, prov, cfg, p, concurrency, jdir, &res), "apply")
 	}
 	res.VmHWMKB = vmHWM()
 	mustf(json.NewEncoder(os.Stdout).Encode(res), "write result")
