@@ -50,6 +50,9 @@ type AccountInput struct {
 	// exemptions decide which account controls are in play and what the
 	// trail must log.
 	Buckets []BucketPlan
+	// Unseen are the account's buckets the plan did not look at (outside
+	// the config's regions): the account flags would act on them too.
+	Unseen []string
 
 	Trails    []settings.Trail
 	TrailsErr string
@@ -198,6 +201,11 @@ func (in *AccountInput) accountBPA(r *AccountResult) {
 			id, len(public), plural(len(public), "bucket", "buckets"), strings.Join(public, ", ")))
 		return
 	}
+	if len(in.Unseen) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s held back: it would act on %d %s outside the configured regions that the plan did not check: %s",
+			id, len(in.Unseen), plural(len(in.Unseen), "bucket", "buckets"), nameList(in.Unseen)))
+		return
+	}
 	// The account flags do at once what each bucket's would: whatever a
 	// bucket's own Block Public Access change would cut off, this cuts off
 	// too, so it carries those impacts and apply holds it back with them.
@@ -333,12 +341,12 @@ func (in *AccountInput) trail(r *AccountResult) {
 	}
 	spec := TrailSpec{Name: name, Region: region, Bucket: TrailBucket(in.Config, in.Account.AccountID), Key: key,
 		Buckets: buckets, Insights: insights}
-	if len(in.Config.Regions) == 0 {
-		// The plan saw every bucket of the account (account controls are
-		// not planned for a narrower scope), so "all but these" names
-		// exactly the buckets to log.
-		_, spec.Excluded = in.splitBuckets()
-	}
+	// The plan knows every bucket of the account (account controls are not
+	// planned under --bucket or --region; those outside the config's
+	// regions are Unseen), so "all but these" names exactly the buckets to
+	// log.
+	_, others := in.splitBuckets()
+	spec.Excluded = append([]string{}, sortedSet(append(others, in.Unseen...))...)
 	want, allBut, err := DesiredTrail(ours, spec)
 	if err != nil {
 		r.Errors = append(r.Errors, fmt.Sprintf("%s: %v", id, err))

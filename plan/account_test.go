@@ -25,6 +25,7 @@ func TestDiffAccountBlockPublicAccess(t *testing.T) {
 		rules    func(*testing.T) []baselines.Rule
 		current  *settings.PublicAccessBlock
 		buckets  []BucketPlan
+		unseen   []string
 		want     Action
 		none     bool // no change at all
 		warnName string
@@ -37,6 +38,8 @@ func TestDiffAccountBlockPublicAccess(t *testing.T) {
 		"exempt bucket": {reason: "a bucket exempt from block_public_access is named like a low one",
 			buckets: []BucketPlan{{Name: "data", Baseline: "high", Exempt: []Exemption{{Control: settings.BlockPublicAccess, Reason: "r"}}}},
 			none:    true, warnName: "data (high)"},
+		"buckets not seen": {reason: "buckets outside the configured regions were not checked: held back, named",
+			buckets: []BucketPlan{{Name: "data", Baseline: "high"}}, unseen: []string{"elsewhere"}, none: true, warnName: "elsewhere"},
 		"bucket impact": {reason: "a public bucket's own BPA change impact is the account change's too",
 			buckets: []BucketPlan{{Name: "data", Baseline: "high", Changes: []Change{{Control: settings.BlockPublicAccess, Action: Create,
 				Impact: []string{"website"}}}}}, want: Create, impact: true},
@@ -49,7 +52,7 @@ func TestDiffAccountBlockPublicAccess(t *testing.T) {
 			}
 			acct := testAccountState()
 			acct.PublicAccessBlock = tc.current
-			r := DiffAccount(AccountInput{Account: acct, Config: cfg, Buckets: tc.buckets})
+			r := DiffAccount(AccountInput{Account: acct, Config: cfg, Buckets: tc.buckets, Unseen: tc.unseen})
 			i := slices.IndexFunc(r.Changes, func(c Change) bool { return c.Control == settings.AccountBlockPublicAccess })
 			switch {
 			case tc.none && i >= 0:

@@ -96,6 +96,7 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list buckets: %w", err)
 	}
+	all := refs
 	refs = inScope(refs, o)
 
 	r := &run{obs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}}
@@ -139,7 +140,7 @@ feed:
 		ar = AccountResult{Changes: []Change{}, Findings: []Finding{}, Warnings: []string{
 			"account controls not checked: --bucket or --region narrows the scope to part of the account; plan without them to check account_block_public_access, cloudtrail_data_events, iam_mfa and shield"}}
 	} else {
-		ar = r.account(ctx, buckets)
+		ar = r.account(ctx, buckets, unseen(all, refs))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -172,8 +173,8 @@ feed:
 
 // account observes what the account controls in play need, once per
 // account, and judges them.
-func (r *run) account(ctx context.Context, buckets []BucketPlan) AccountResult {
-	in := AccountInput{Account: r.acct, Config: r.cfg, Buckets: buckets}
+func (r *run) account(ctx context.Context, buckets []BucketPlan, unseen []string) AccountResult {
+	in := AccountInput{Account: r.acct, Config: r.cfg, Buckets: buckets, Unseen: unseen}
 	needs := NeedsFor(r.cfg, buckets)
 	errText := func(err error) string {
 		if err == nil {
@@ -204,6 +205,23 @@ func (r *run) account(ctx context.Context, buckets []BucketPlan) AccountResult {
 		in.ShieldErr = errText(err)
 	}
 	return DiffAccount(in)
+}
+
+// unseen lists, sorted, the buckets of the account the plan did not look
+// at: those outside the config's regions.
+func unseen(all, planned []settings.BucketRef) []string {
+	in := map[string]bool{}
+	for _, b := range planned {
+		in[b.Name] = true
+	}
+	var out []string
+	for _, b := range all {
+		if !in[b.Name] {
+			out = append(out, b.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // inScope keeps the buckets the globs, the --region flags and the config's
