@@ -474,12 +474,18 @@ func DesiredTrail(cur *settings.Trail, spec TrailSpec) (t settings.Trail, allBut
 		t.Insights = append(t.Insights, settings.InsightAPICallRate)
 		slices.Sort(t.Insights)
 	}
-	if cur != nil && len(cur.EventSelectors) > 0 {
-		t.EventSelectors, err = mergeBasic(cur.EventSelectors, objectPrefixes(spec.Buckets), spec.Insights)
-		return t, false, err
-	}
 	var cursel []settings.AdvancedEventSelector
-	if cur != nil {
+	if cur != nil && len(cur.EventSelectors) > 0 {
+		basic, err := mergeBasic(cur.EventSelectors, objectPrefixes(spec.Buckets), spec.Insights)
+		if err == nil {
+			t.EventSelectors = basic
+			return t, false, nil
+		}
+		// Basic selectors cannot hold it (5 selectors, 250 data
+		// resources): the same selections as advanced selectors can, and
+		// putting advanced selectors replaces the basic ones.
+		cursel = AdvancedFromBasic(cur.EventSelectors)
+	} else if cur != nil {
 		cursel = cur.AdvancedEventSelectors
 	}
 	t.AdvancedEventSelectors, allBut, err = mergeAdvanced(cursel, spec)
@@ -492,6 +498,57 @@ func objectPrefixes(buckets []string) []string {
 		out = append(out, "arn:aws:s3:::"+b+"/")
 	}
 	return out
+}
+
+// AdvancedFromBasic translates basic event selectors into advanced ones
+// that select the same events (CloudTrail User Guide: "Converting basic
+// event selectors to advanced"): management events by read/write type and
+// excluded sources, and each data resource by type, ARN prefixes and
+// read/write type.
+func AdvancedFromBasic(basic []settings.EventSelector) []settings.AdvancedEventSelector {
+	var out []settings.AdvancedEventSelector
+	readOnly := func(rw string) []settings.FieldSelector {
+		switch rw {
+		case "ReadOnly":
+			return []settings.FieldSelector{{Field: "readOnly", Equals: []string{"true"}}}
+		case "WriteOnly":
+			return []settings.FieldSelector{{Field: "readOnly", Equals: []string{"false"}}}
+		}
+		return nil
+	}
+	for i, s := range basic {
+		if s.IncludeManagementEvents {
+			fields := []settings.FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}}}
+			fields = append(fields, readOnly(s.ReadWriteType)...)
+			if len(s.ExcludeManagementEventSources) > 0 {
+				fields = append(fields, settings.FieldSelector{Field: "eventSource", NotEquals: slices.Clone(s.ExcludeManagementEventSources)})
+			}
+			out = append(out, settings.AdvancedEventSelector{Name: fmt.Sprintf("management events (basic selector %d)", i+1), FieldSelectors: fields})
+		}
+		for _, d := range s.DataResources {
+			fields := []settings.FieldSelector{{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.type", Equals: []string{d.Type}}}
+			all := slices.ContainsFunc(d.Values, typeWide)
+			if !all && len(d.Values) > 0 {
+				fields = append(fields, settings.FieldSelector{Field: "resources.ARN", StartsWith: slices.Clone(d.Values)})
+			}
+			fields = append(fields, readOnly(s.ReadWriteType)...)
+			out = append(out, settings.AdvancedEventSelector{Name: fmt.Sprintf("%s data events (basic selector %d)", d.Type, i+1), FieldSelectors: fields})
+		}
+	}
+	return out
+}
+
+// typeWide reports whether a basic data resource value selects every
+// resource of its type: "arn:aws:s3", "arn:aws:s3:::", "arn:aws:lambda"
+// name no resource, only the partition and service.
+func typeWide(v string) bool {
+	n := 0
+	for _, part := range strings.Split(v, ":") {
+		if part != "" {
+			n++
+		}
+	}
+	return n <= 3
 }
 
 func mergeBasic(cur []settings.EventSelector, prefixes []string, insights bool) ([]settings.EventSelector, error) {

@@ -251,3 +251,50 @@ func TestDesiredTrailOverTheLimit(t *testing.T) {
 		t.Errorf("merging again differs (allBut %v, err %v):\n%s", allBut, err, cmp.Diff(got, again))
 	}
 }
+
+// TestBasicSelectorsOverTheLimit: a trail of ours whose basic selectors
+// cannot take the buckets (250 data resources) gets advanced selectors that
+// select what the basic ones did, and ours.
+func TestBasicSelectorsOverTheLimit(t *testing.T) {
+	var old, buckets []string
+	for i := range 240 {
+		old = append(old, fmt.Sprintf("arn:aws:s3:::old%03d/", i))
+	}
+	for i := range 20 {
+		buckets = append(buckets, fmt.Sprintf("new%02d", i))
+	}
+	cur := &settings.Trail{Name: "ours", EventSelectors: []settings.EventSelector{
+		{ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"kms.amazonaws.com"},
+			DataResources: []settings.DataResource{{Type: "AWS::S3::Object", Values: old},
+				{Type: "AWS::Lambda::Function", Values: []string{"arn:aws:lambda:us-east-1:123456789012:function:f"}}}},
+		{ReadWriteType: "WriteOnly", DataResources: []settings.DataResource{{Type: "AWS::DynamoDB::Table", Values: []string{"arn:aws:dynamodb"}}}},
+	}}
+	spec := TrailSpec{Name: "ours", Region: "us-east-1", Bucket: "b", Key: "k", Buckets: buckets, Insights: true}
+	got, _, err := DesiredTrail(cur, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.EventSelectors) > 0 || len(got.AdvancedEventSelectors) == 0 {
+		t.Fatalf("want advanced selectors only: %+v", got)
+	}
+	for _, b := range []string{"old000", "old239", "new00", "new19"} {
+		if !TrailCovers(got, b) {
+			t.Errorf("%s is not logged after the conversion", b)
+		}
+	}
+	want := []settings.AdvancedEventSelector{
+		{Name: "management events (basic selector 1)", FieldSelectors: []settings.FieldSelector{
+			{Field: "eventCategory", Equals: []string{"Management"}}, {Field: "eventSource", NotEquals: []string{"kms.amazonaws.com"}}}},
+		{Name: "AWS::Lambda::Function data events (basic selector 1)", FieldSelectors: []settings.FieldSelector{
+			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.type", Equals: []string{"AWS::Lambda::Function"}},
+			{Field: "resources.ARN", StartsWith: []string{"arn:aws:lambda:us-east-1:123456789012:function:f"}}}},
+		{Name: "AWS::DynamoDB::Table data events (basic selector 2)", FieldSelectors: []settings.FieldSelector{
+			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.type", Equals: []string{"AWS::DynamoDB::Table"}},
+			{Field: "readOnly", Equals: []string{"false"}}}},
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(got.AdvancedEventSelectors, func(g settings.AdvancedEventSelector) bool { return cmp.Equal(g, w) }) {
+			t.Errorf("the conversion lacks %+v", w)
+		}
+	}
+}
