@@ -381,6 +381,14 @@ func TestLoadConfigErrors(t *testing.T) {
 			file: "settings:\n  cloudtrail:\n    trail_name: my trail\n",
 			want: `cfg.yaml:3: settings.cloudtrail.trail_name: "my trail" is not a trail name (3-128 letters, digits, '.', '_' or '-', starting and ending with a letter or digit)`,
 		},
+		"bad trail region": {
+			file: "settings:\n  cloudtrail:\n    region: mars-1\n",
+			want: `cfg.yaml:3: settings.cloudtrail.region: invalid region "mars-1" (want a region name like us-east-1)`,
+		},
+		"empty trail key": {
+			file: "settings:\n  cloudtrail:\n    kms_key: \"\"\n",
+			want: `cfg.yaml:3: settings.cloudtrail.kms_key: must name a KMS key (alias, key id or key ARN)`,
+		},
 		"bad topic": {
 			file: "settings:\n  notifications:\n    topic: s3 events\n",
 			want: `cfg.yaml:3: settings.notifications.topic: "s3 events" is not an SNS topic name or ARN`,
