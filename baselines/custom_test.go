@@ -189,6 +189,14 @@ func TestLoadErrors(t *testing.T) {
 			file: "name: pci\nencryption: sse-kms\ncontrols: [tls_only]\n",
 			want: `pci.yaml:2: encryption: has no effect: default_encryption is not among the controls`,
 		},
+		"insights without the trail": {
+			file: "name: pci\ncloudtrail_insights: true\ncontrols: [tls_only]\n",
+			want: `pci.yaml:2: cloudtrail_insights: has no effect: cloudtrail_data_events is not among the controls`,
+		},
+		"insights not a bool": {
+			file: "name: pci\ncloudtrail_insights: sometimes\ncontrols: [cloudtrail_data_events]\n",
+			want: `pci.yaml:2: cloudtrail_insights: want true or false, got "sometimes"`,
+		},
 		"unknown extends": {
 			file: "name: pci\nextends: moderate\n",
 			want: `pci.yaml:2: extends: unknown built-in baseline "moderate" (want low, medium or high)`,
@@ -288,5 +296,34 @@ func TestResolve(t *testing.T) {
 	b, err := Resolve("pci.yaml", dir)
 	if err != nil || !b.Has(settings.Shield) || b.Source != abs {
 		t.Errorf("resolved pci: %+v, %v", b, err)
+	}
+}
+
+// TestInsightsInherited: a baseline extending high has the trail's insight
+// unless it says otherwise.
+func TestInsightsInherited(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		file string
+		want bool
+	}{
+		"inherited":  {"name: strict\nextends: high\n", true},
+		"turned off": {"name: strict\nextends: high\ncloudtrail_insights: false\n", false},
+		"medium":     {"name: strict\nextends: medium\n", false},
+		"turned on":  {"name: strict\nextends: medium\ncloudtrail_insights: true\n", true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+			if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			b, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.CloudTrailInsights != tc.want {
+				t.Errorf("CloudTrailInsights = %v, want %v", b.CloudTrailInsights, tc.want)
+			}
+		})
 	}
 }
