@@ -113,11 +113,12 @@ type Provider struct {
 	kmsClients   map[string]*kms.Client
 	snsClients   map[string]*sns.Client
 	trailClients map[string]*cloudtrail.Client
-	stsClient    *sts.Client
-	s3control    *s3control.Client
-	iamClient    *iam.Client
-	shieldClient *shield.Client
-	orgClient    *organizations.Client
+	// The global clients are kept under the key "".
+	stsClient    map[string]*sts.Client
+	s3control    map[string]*s3control.Client
+	iamClient    map[string]*iam.Client
+	shieldClient map[string]*shield.Client
+	orgClient    map[string]*organizations.Client
 
 	keys keyCache
 
@@ -222,6 +223,11 @@ func newProvider(o Options, cfg aws.Config) *Provider {
 		kmsClients:   map[string]*kms.Client{},
 		snsClients:   map[string]*sns.Client{},
 		trailClients: map[string]*cloudtrail.Client{},
+		stsClient:    map[string]*sts.Client{},
+		s3control:    map[string]*s3control.Client{},
+		iamClient:    map[string]*iam.Client{},
+		shieldClient: map[string]*shield.Client{},
+		orgClient:    map[string]*organizations.Client{},
 		keys:         keyCache{calls: map[keyCacheKey]*keyCall{}},
 		members:      map[memberKey]*Provider{},
 	}
@@ -253,110 +259,83 @@ func (p *Provider) call(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, p.callTimeout)
 }
 
-// s3Client returns the S3 client for region, making it on first use.
-func (p *Provider) s3Client(region string) *s3.Client {
+// cached returns the client m holds for key, building and keeping it on
+// first use.
+func cached[C any](p *Provider, m map[string]C, key string, build func() C) C {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c, ok := p.s3Clients[region]; ok {
+	if c, ok := m[key]; ok {
 		return c
 	}
-	c := s3.NewFromConfig(p.cfg, func(o *s3.Options) {
-		o.Region = region
-		if p.endpoint != "" {
-			o.BaseEndpoint = aws.String(p.endpoint)
-		}
-		// Emulators and S3-compatible endpoints serve one host, so the
-		// bucket goes in the path. This also covers AWS_ENDPOINT_URL(_S3),
-		// which the SDK has already put in BaseEndpoint at this point.
-		if o.BaseEndpoint != nil {
-			o.UsePathStyle = true
-		}
-	})
-	p.s3Clients[region] = c
+	c := build()
+	m[key] = c
 	return c
+}
+
+// baseEndpoint is the --endpoint-url for a client's BaseEndpoint; nil
+// leaves whatever the SDK's own configuration (AWS_ENDPOINT_URL*) set.
+func (p *Provider) baseEndpoint(current *string) *string {
+	if p.endpoint != "" {
+		return aws.String(p.endpoint)
+	}
+	return current
+}
+
+// s3Client returns the S3 client for region, making it on first use.
+func (p *Provider) s3Client(region string) *s3.Client {
+	return cached(p, p.s3Clients, region, func() *s3.Client {
+		return s3.NewFromConfig(p.cfg, func(o *s3.Options) {
+			o.Region, o.BaseEndpoint = region, p.baseEndpoint(o.BaseEndpoint)
+			// Emulators and S3-compatible endpoints serve one host, so
+			// the bucket goes in the path. This also covers
+			// AWS_ENDPOINT_URL(_S3), which the SDK has already put in
+			// BaseEndpoint at this point.
+			o.UsePathStyle = o.BaseEndpoint != nil
+		})
+	})
 }
 
 // kms returns the KMS client for region, making it on first use.
 func (p *Provider) kms(region string) *kms.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c, ok := p.kmsClients[region]; ok {
-		return c
-	}
-	c := kms.NewFromConfig(p.cfg, func(o *kms.Options) {
-		o.Region = region
-		if p.endpoint != "" {
-			o.BaseEndpoint = aws.String(p.endpoint)
-		}
+	return cached(p, p.kmsClients, region, func() *kms.Client {
+		return kms.NewFromConfig(p.cfg, func(o *kms.Options) { o.Region, o.BaseEndpoint = region, p.baseEndpoint(o.BaseEndpoint) })
 	})
-	p.kmsClients[region] = c
-	return c
 }
 
 // sns returns the SNS client for region, making it on first use. A topic
 // is regional, so its client is chosen by the region in the topic's ARN.
 func (p *Provider) sns(region string) *sns.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c, ok := p.snsClients[region]; ok {
-		return c
-	}
-	c := sns.NewFromConfig(p.cfg, func(o *sns.Options) {
-		o.Region = region
-		if p.endpoint != "" {
-			o.BaseEndpoint = aws.String(p.endpoint)
-		}
+	return cached(p, p.snsClients, region, func() *sns.Client {
+		return sns.NewFromConfig(p.cfg, func(o *sns.Options) { o.Region, o.BaseEndpoint = region, p.baseEndpoint(o.BaseEndpoint) })
 	})
-	p.snsClients[region] = c
-	return c
-}
-
-// sts returns the STS client of the global region.
-func (p *Provider) sts() *sts.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stsClient == nil {
-		p.stsClient = sts.NewFromConfig(p.cfg, func(o *sts.Options) {
-			if p.endpoint != "" {
-				o.BaseEndpoint = aws.String(p.endpoint)
-			}
-		})
-	}
-	return p.stsClient
-}
-
-// s3Control returns the S3 Control client of the global region.
-func (p *Provider) s3Control() *s3control.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.s3control == nil {
-		p.s3control = s3control.NewFromConfig(p.cfg, func(o *s3control.Options) {
-			if p.endpoint != "" {
-				o.BaseEndpoint = aws.String(p.endpoint)
-			}
-			o.EndpointResolverV2 = accountLabelStripper{next: s3control.NewDefaultEndpointResolverV2()}
-		})
-	}
-	return p.s3control
 }
 
 // cloudTrail returns the CloudTrail client for region, making it on first
 // use. A trail is changed only through its home region's endpoint
 // (InvalidHomeRegionException elsewhere, aws-semantics §7).
 func (p *Provider) cloudTrail(region string) *cloudtrail.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c, ok := p.trailClients[region]; ok {
-		return c
-	}
-	c := cloudtrail.NewFromConfig(p.cfg, func(o *cloudtrail.Options) {
-		o.Region = region
-		if p.endpoint != "" {
-			o.BaseEndpoint = aws.String(p.endpoint)
-		}
+	return cached(p, p.trailClients, region, func() *cloudtrail.Client {
+		return cloudtrail.NewFromConfig(p.cfg, func(o *cloudtrail.Options) {
+			o.Region, o.BaseEndpoint = region, p.baseEndpoint(o.BaseEndpoint)
+		})
 	})
-	p.trailClients[region] = c
-	return c
+}
+
+// sts returns the STS client of the global region.
+func (p *Provider) sts() *sts.Client {
+	return cached(p, p.stsClient, "", func() *sts.Client {
+		return sts.NewFromConfig(p.cfg, func(o *sts.Options) { o.BaseEndpoint = p.baseEndpoint(o.BaseEndpoint) })
+	})
+}
+
+// s3Control returns the S3 Control client of the global region.
+func (p *Provider) s3Control() *s3control.Client {
+	return cached(p, p.s3control, "", func() *s3control.Client {
+		return s3control.NewFromConfig(p.cfg, func(o *s3control.Options) {
+			o.BaseEndpoint = p.baseEndpoint(o.BaseEndpoint)
+			o.EndpointResolverV2 = accountLabelStripper{next: s3control.NewDefaultEndpointResolverV2()}
+		})
+	})
 }
 
 // globalRegion is the region that signs the calls to the global services
@@ -375,48 +354,30 @@ func globalRegion(region string) string {
 
 // iam returns the IAM client. IAM is global: one endpoint per partition.
 func (p *Provider) iam() *iam.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.iamClient == nil {
-		p.iamClient = iam.NewFromConfig(p.cfg, func(o *iam.Options) {
-			o.Region = globalRegion(p.region)
-			if p.endpoint != "" {
-				o.BaseEndpoint = aws.String(p.endpoint)
-			}
+	return cached(p, p.iamClient, "", func() *iam.Client {
+		return iam.NewFromConfig(p.cfg, func(o *iam.Options) {
+			o.Region, o.BaseEndpoint = globalRegion(p.region), p.baseEndpoint(o.BaseEndpoint)
 		})
-	}
-	return p.iamClient
+	})
 }
 
 // shield returns the Shield client. Shield Advanced subscriptions are
 // read in us-east-1 (aws-semantics §9).
 func (p *Provider) shield() *shield.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.shieldClient == nil {
-		p.shieldClient = shield.NewFromConfig(p.cfg, func(o *shield.Options) {
-			o.Region = globalRegion(p.region)
-			if p.endpoint != "" {
-				o.BaseEndpoint = aws.String(p.endpoint)
-			}
+	return cached(p, p.shieldClient, "", func() *shield.Client {
+		return shield.NewFromConfig(p.cfg, func(o *shield.Options) {
+			o.Region, o.BaseEndpoint = globalRegion(p.region), p.baseEndpoint(o.BaseEndpoint)
 		})
-	}
-	return p.shieldClient
+	})
 }
 
 // organizations returns the Organizations client, global like IAM.
 func (p *Provider) organizations() *organizations.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.orgClient == nil {
-		p.orgClient = organizations.NewFromConfig(p.cfg, func(o *organizations.Options) {
-			o.Region = globalRegion(p.region)
-			if p.endpoint != "" {
-				o.BaseEndpoint = aws.String(p.endpoint)
-			}
+	return cached(p, p.orgClient, "", func() *organizations.Client {
+		return organizations.NewFromConfig(p.cfg, func(o *organizations.Options) {
+			o.Region, o.BaseEndpoint = globalRegion(p.region), p.baseEndpoint(o.BaseEndpoint)
 		})
-	}
-	return p.orgClient
+	})
 }
 
 // opError is a failed API call described in one line, "get bucket policy:
