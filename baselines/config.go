@@ -158,6 +158,28 @@ func (r *configReader) baseline(v *yaml.Node, key string) *Baseline {
 	return res.b
 }
 
+// checkedStr reads a string, and stores it in dst when check accepts it;
+// otherwise the error names the file, line and key.
+func (r *configReader) checkedStr(v *yaml.Node, key string, check func(string) error, dst *string) {
+	s, ok := r.str(v, key)
+	if !ok {
+		return
+	}
+	if err := check(s); err != nil {
+		r.errorf(v, key, "%v", err)
+		return
+	}
+	*dst = s
+}
+
+// checkKeyRef refuses an empty KMS key reference.
+func checkKeyRef(s string) error {
+	if s == "" {
+		return errors.New("must name a KMS key (alias, key id or key ARN)")
+	}
+	return nil
+}
+
 func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 	r.fields(n, key, settingsKeys, func(name string, _, v *yaml.Node) {
 		key := join(key, name)
@@ -196,13 +218,7 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 				key := join(key, name)
 				switch name {
 				case "topic":
-					if t, ok := r.str(v, key); ok {
-						if err := checkTopic(t); err != nil {
-							r.errorf(v, key, "%v", err)
-						} else {
-							ns.Topic = t
-						}
-					}
+					r.checkedStr(v, key, checkTopic, &ns.Topic)
 				case "events":
 					if ev, ok := r.strList(v, key, checkEvent); ok && len(ev) == 0 {
 						r.errorf(v, key, "empty (want at least one event, e.g. s3:ObjectCreated:*)")
@@ -226,33 +242,15 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 				key := join(key, name)
 				switch name {
 				case "trail_name":
-					if n, ok := r.str(v, key); ok {
-						if err := checkTrailName(n); err != nil {
-							r.errorf(v, key, "%v", err)
-						} else {
-							t.TrailName = n
-						}
-					}
+					r.checkedStr(v, key, checkTrailName, &t.TrailName)
 				case "bucket":
 					if b, ok := r.str(v, key); ok {
 						t.Bucket, r.trailBucket = b, v
 					}
 				case "kms_key":
-					if k, ok := r.str(v, key); ok {
-						if k == "" {
-							r.errorf(v, key, "must name a KMS key (alias, key id or key ARN)")
-						} else {
-							t.KMSKey = k
-						}
-					}
+					r.checkedStr(v, key, checkKeyRef, &t.KMSKey)
 				case "region":
-					if reg, ok := r.str(v, key); ok {
-						if err := checkRegion(reg); err != nil {
-							r.errorf(v, key, "%v", err)
-						} else {
-							t.Region = reg
-						}
-					}
+					r.checkedStr(v, key, checkRegion, &t.Region)
 				}
 			})
 		}
