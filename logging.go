@@ -82,10 +82,13 @@ func (e *env) logOutcomes(outcomes []apply.Outcome) {
 	for _, o := range outcomes {
 		attrs := []any{"account", o.Account, "status", o.Status, "writes", o.Writes}
 		msg := "bucket"
-		if o.Control != "" {
+		switch {
+		case o.Control != "":
 			msg = "account control"
 			attrs = append(attrs, "control", string(o.Control))
-		} else {
+		case o.Bucket == "":
+			msg = "account"
+		default:
 			attrs = append(attrs, "bucket", o.Bucket, "region", o.Region)
 		}
 		if o.Err != nil {

@@ -385,8 +385,11 @@ func printOutcomes(e *env, outcomes []apply.Outcome) {
 		counts[o.Status]++
 		writes += o.Writes
 		line := fmt.Sprintf("  bucket %q (%s): %s, %d writes", o.Bucket, o.Region, o.Status, o.Writes)
-		if o.Control != "" {
+		switch {
+		case o.Control != "":
 			line = fmt.Sprintf("  account %s %s: %s, %d writes", o.Account, o.Control, o.Status, o.Writes)
+		case o.Bucket == "":
+			line = fmt.Sprintf("  account %s: %s, nothing applied", o.Account, o.Status)
 		}
 		if len(o.HeldBack) > 0 {
 			line += "; held back (impact, see the plan; --allow-impact applies it): " + strings.Join(o.HeldBack, ", ")

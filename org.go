@@ -131,7 +131,11 @@ func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.
 		}
 		sub, err := prov.ForAccount(ctx, sec.Account, p.Scope.RoleName, "")
 		if err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("account %s: %w", sec.Account, err))
+			err = fmt.Errorf("account %s: %w", sec.Account, err)
+			// An outcome with neither bucket nor control is the account's
+			// own: the report shows it as the account's error.
+			all = append(all, apply.Outcome{Account: sec.Account, Status: apply.StatusFailed, Err: err})
+			errs = multierror.Append(errs, err)
 			continue
 		}
 		outs, err := apply.Apply(ctx, sub, sp, o)

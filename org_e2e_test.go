@@ -419,3 +419,62 @@ func TestJSONLogs(t *testing.T) {
 		t.Errorf("--log-format xml: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestOrganizationApplyRoleGone: an account whose role cannot be assumed
+// when a saved organization plan is applied fails alone, named on stderr
+// and in the report; the other accounts are applied.
+func TestOrganizationApplyRoleGone(t *testing.T) {
+	org := startOrg(t)
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "org.plan")
+	if _, r := orgPlan(t, org, "--out", planFile); r.code != 0 {
+		t.Fatalf("plan exited %d: %s", r.code, r.stderr)
+	}
+
+	// The same organization, but the workloads account has lost the role.
+	sc, err := fixtures.OrgScenario("e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sc.Accounts {
+		if sc.Accounts[i].AccountID == "222222222222" {
+			sc.Accounts[i].Roles = nil
+		}
+	}
+	later, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { later.Close() })
+
+	reportFile := filepath.Join(dir, "report.json")
+	r := runCLI(t, "apply", planFile, "--endpoint-url", later.URL(), "--journal", filepath.Join(dir, "j.jsonl"), "--report", reportFile)
+	if r.code != 1 || !strings.Contains(r.stderr, "account 222222222222: assume role arn:aws:iam::222222222222:role/"+orgRole) {
+		t.Fatalf("apply exited %d; want 1 and the account named\nstderr: %s", r.code, r.stderr)
+	}
+	if w := later.Account("222222222222").WriteCalls(); len(w) > 0 {
+		t.Errorf("the account without the role was written: %+v", w)
+	}
+	for _, id := range []string{"111111111111", "333333333333"} {
+		if findTrail(later.Account(id).Snapshot().Trails, "s3baseline-data-events") == nil {
+			t.Errorf("account %s was not applied", id)
+		}
+	}
+	data, err := os.ReadFile(reportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rep.Accounts {
+		failed := a.Account == "222222222222"
+		if (a.Status == report.StatusError) != failed || (len(a.Errors) > 0) != failed {
+			t.Errorf("account %s: status %q, errors %q", a.Account, a.Status, a.Errors)
+		}
+	}
+	if rep.ExitCode != 1 {
+		t.Errorf("report exit code %d, want 1", rep.ExitCode)
+	}
+}

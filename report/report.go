@@ -142,17 +142,24 @@ func Build(p *plan.Plan, outcomes []apply.Outcome, run Run) *Report {
 	type key struct{ account, bucket, region string }
 	bucketOut := map[key]apply.Outcome{}
 	controlOut := map[key]apply.Outcome{}
+	accountErr := map[string][]string{}
 	for _, o := range outcomes {
-		if o.Control != "" {
+		switch {
+		case o.Control != "":
 			controlOut[key{o.Account, string(o.Control), ""}] = o
-		} else {
+		case o.Bucket == "":
+			// The account itself failed (its role could not be assumed).
+			if o.Err != nil {
+				accountErr[o.Account] = append(accountErr[o.Account], o.Err.Error())
+			}
+		default:
 			bucketOut[key{o.Account, o.Bucket, o.Region}] = o
 		}
 	}
 	applied := run.Command == "apply"
 	for _, sec := range p.Sections() {
 		a := Account{Account: sec.Account, Name: sec.Name, Caller: sec.Caller,
-			Errors: nonNil(sec.Errors), Warnings: nonNil(sec.Warnings),
+			Errors: nonNil(append(slices.Clone(sec.Errors), accountErr[sec.Account]...)), Warnings: nonNil(sec.Warnings),
 			Buckets: []Bucket{}, AccountControls: []AccountControl{}, Findings: []Finding{}}
 		for _, b := range sec.Buckets {
 			rb := Bucket{Name: b.Name, Region: b.Region, Baseline: b.Baseline, Drift: []Control{},
