@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -240,4 +242,50 @@ func decodePlan(t *testing.T, r result) *plan.Plan {
 		t.Fatalf("plan --json (exit %d) is not a plan document: %v\nstderr: %s", r.code, err, r.stderr)
 	}
 	return &p
+}
+
+// TestTrailStale: a trail of ours made by someone else after the plan was
+// saved makes the trail change stale: named, nothing written to the trail,
+// and the buckets are applied.
+func TestTrailStale(t *testing.T) {
+	srv := startEmulator(t, "e2e")
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "plan.json")
+	if r := runCLI(t, "plan", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--out", planFile); r.code != 0 {
+		t.Fatalf("plan: %s", r.stderr)
+	}
+	prov, err := awsprovider.New(context.Background(), awsprovider.Options{EndpointURL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone creates the trail by hand, logging one bucket.
+	if _, err := prov.CreateBucket(context.Background(), settings.BucketRef{Name: "hand-made-trail-logs", Region: "us-east-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := prov.PutPolicy(context.Background(), settings.BucketRef{Name: "hand-made-trail-logs", Region: "us-east-1"}, &settings.Policy{Raw: `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::hand-made-trail-logs"},` +
+		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::hand-made-trail-logs/AWSLogs/123456789012/*"}]}`}); err != nil {
+		t.Fatal(err)
+	}
+	hand := settings.Trail{Name: "s3baseline-data-events", HomeRegion: "us-east-1", S3BucketName: "hand-made-trail-logs", IsLogging: true,
+		EventSelectors: []settings.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
+			DataResources: []settings.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::legacy-archive/"}}}}}}
+	if err := prov.PutTrail(context.Background(), hand); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCalls()
+
+	r := runCLI(t, "apply", planFile, "--endpoint-url", srv.URL(), "--journal", filepath.Join(dir, "j.jsonl"))
+	if r.code != 1 || !strings.Contains(r.stderr, "account 123456789012: cloudtrail_data_events: its state changed since the plan was made") {
+		t.Fatalf("apply exited %d; want 1 and the trail named stale\nstderr: %s", r.code, r.stderr)
+	}
+	if w := writesOf(srv, "cloudtrail"); len(w) > 0 {
+		t.Errorf("the stale trail was written: %v", w)
+	}
+	if tr := findTrail(srv.Snapshot().Trails, "s3baseline-data-events"); tr == nil || tr.S3BucketName != "hand-made-trail-logs" {
+		t.Errorf("the hand-made trail changed: %+v", tr)
+	}
+	if srv.Snapshot().Buckets["legacy-archive"].PublicAccessBlock == nil {
+		t.Errorf("legacy-archive was not applied: a stale trail must not stop the buckets")
+	}
 }
