@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
@@ -154,6 +156,12 @@ func TestTrail(t *testing.T) {
 	})
 	t.Run("existing selectors kept", func(t *testing.T) {
 		srv := startScenario(t, func(sc *emulator.Scenario) {
+			// The trail's own bucket, which CloudTrail may write to: a
+			// rollback points the trail back at it.
+			sc.Buckets = append(sc.Buckets, emulator.Bucket{Name: "old-trail-bucket", Region: "us-east-1", CreationDate: "2024-01-01T00:00:00Z",
+				Policy: json.RawMessage(`{"Version":"2012-10-17","Statement":[` +
+					`{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::old-trail-bucket"},` +
+					`{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::old-trail-bucket/AWSLogs/123456789012/*"}]}`)})
 			sc.Trails = append(sc.Trails, emulator.Trail{
 				Name: ours, HomeRegion: "us-east-1", S3BucketName: "old-trail-bucket",
 				EventSelectors: []emulator.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true,
@@ -165,9 +173,21 @@ func TestTrail(t *testing.T) {
 		if c, ok := accountChange(p.AccountPlan, settings.CloudTrailDataEvents); !ok || c.Action != plan.Update {
 			t.Fatalf("cloudtrail_data_events = %+v, want update of our trail", c)
 		}
-		if r := applyAuto(t, srv); r.code != 0 {
+		before := *findTrail(srv.Snapshot().Trails, ours)
+		journal := filepath.Join(t.TempDir(), "j.jsonl")
+		if r := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal); r.code != 0 {
 			t.Fatalf("apply exited %d: %s", r.code, r.stderr)
 		}
+		defer func() {
+			// Rollback puts the trail back exactly as it was: its bucket,
+			// its one selector, no insight, not logging.
+			if r := runCLI(t, "rollback", journal, "--endpoint-url", srv.URL(), "--auto-approve", "--journal", filepath.Join(t.TempDir(), "rb.jsonl")); r.code != 0 {
+				t.Fatalf("rollback exited %d: %s", r.code, r.stderr)
+			}
+			if diff := cmp.Diff(before, *findTrail(srv.Snapshot().Trails, ours)); diff != "" {
+				t.Errorf("the trail after rollback differs (-before +after):\n%s", diff)
+			}
+		}()
 		tr := findTrail(srv.Snapshot().Trails, ours)
 		if tr == nil || !tr.IsLogging || !tr.MultiRegion || len(tr.AdvancedEventSelectors) > 0 || len(tr.EventSelectors) != 1 {
 			t.Fatalf("trail after apply: %+v", tr)
