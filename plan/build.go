@@ -407,7 +407,7 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	if !needsTags {
 		extra = append(extra, settings.AspectTags)
 	}
-	if plansPublicAccessBlock(bp) {
+	if plansPublicAccessBlock(bp) && websiteCouldBePublic(st) {
 		extra = append(extra, settings.AspectWebsite)
 	}
 	if len(extra) == 0 {
@@ -434,6 +434,31 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	bp = Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
 	bp.Warnings = append(bp.Warnings, warnings...)
 	return bp
+}
+
+// websiteCouldBePublic reports whether a website endpoint of the bucket
+// could be serving the public today, so that Block Public Access might cut
+// it off: only through a public policy statement (conditioned ones too, as
+// the classic aws:Referer website policy is) or public ACLs. With ACLs
+// disabled (BucketOwnerEnforced) and no Allow to everyone in the policy it
+// cannot, and the bucket's website need not be read.
+func websiteCouldBePublic(st settings.BucketState) bool {
+	if !st.Has(settings.AspectOwnership) || st.Ownership == nil || st.Ownership.Rule != settings.OwnershipBucketOwnerEnforced {
+		return true // ACLs may grant public read
+	}
+	if !st.Has(settings.AspectPolicy) {
+		return true
+	}
+	if st.Policy == nil {
+		return false
+	}
+	doc, err := settings.ParsePolicy(st.Policy.Raw)
+	if err != nil {
+		return true
+	}
+	return slices.ContainsFunc(doc.Statements, func(s settings.Statement) bool {
+		return s.Effect == "Allow" && slices.Contains(s.Principal["AWS"], "*")
+	})
 }
 
 func plansPublicAccessBlock(bp BucketPlan) bool {

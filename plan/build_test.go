@@ -108,12 +108,28 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			reason: "a bucket with changes then reads its tags (does CloudFormation manage it?) and, about to get " +
 				"Block Public Access, its website, in one more observation",
 			baseline: "high",
-			drift:    func(st *settings.BucketState) { st.PublicAccessBlock = nil },
+			drift: func(st *settings.BucketState) {
+				st.PublicAccessBlock = nil
+				st.Ownership = &settings.Ownership{Rule: "ObjectWriter"} // ACLs on: they may make a website public
+			},
 			want: map[string][][]settings.Aspect{
 				"data": {
 					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
 						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
 					A(settings.AspectTags, settings.AspectWebsite),
+				},
+			},
+		},
+		"NoPublicWayNoWebsite": {
+			reason: "ACLs disabled and no Allow to everyone in the policy: no website can be public, " +
+				"so Block Public Access cuts nothing off and the website is not read",
+			baseline: "high",
+			drift:    func(st *settings.BucketState) { st.PublicAccessBlock = nil },
+			want: map[string][][]settings.Aspect{
+				"data": {
+					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
+						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
+					A(settings.AspectTags),
 				},
 			},
 		},
@@ -350,5 +366,33 @@ func TestBuildProgress(t *testing.T) {
 	}
 	if last := got[n]; last.errors != failed || failed == 0 {
 		t.Errorf("last update counts %d buckets with errors, the plan has %d", last.errors, failed)
+	}
+}
+
+func TestWebsiteCouldBePublic(t *testing.T) {
+	enforced := &settings.Ownership{Rule: settings.OwnershipBucketOwnerEnforced}
+	all := []settings.Aspect{settings.AspectOwnership, settings.AspectPolicy}
+	pol := func(statement string) *settings.Policy {
+		return &settings.Policy{Raw: `{"Version":"2012-10-17","Statement":[` + statement + `]}`}
+	}
+	cases := map[string]struct {
+		st   settings.BucketState
+		want bool
+	}{
+		"acls on":         {settings.BucketState{Observed: all, Ownership: &settings.Ownership{Rule: "ObjectWriter"}}, true},
+		"ownership unset": {settings.BucketState{Observed: all}, true},
+		"not observed":    {settings.BucketState{Observed: []settings.Aspect{settings.AspectOwnership}, Ownership: enforced}, true},
+		"no policy":       {settings.BucketState{Observed: all, Ownership: enforced}, false},
+		"private policy": {settings.BucketState{Observed: all, Ownership: enforced, Policy: pol(
+			`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`)}, false},
+		"public policy": {settings.BucketState{Observed: all, Ownership: enforced, Policy: pol(
+			`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`)}, true},
+		"referer policy": {settings.BucketState{Observed: all, Ownership: enforced, Policy: pol(
+			`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringLike":{"aws:Referer":"https://example.com/*"}}}`)}, true},
+	}
+	for name, tc := range cases {
+		if got := websiteCouldBePublic(tc.st); got != tc.want {
+			t.Errorf("%s: websiteCouldBePublic = %v, want %v", name, got, tc.want)
+		}
 	}
 }
