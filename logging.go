@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,16 +93,8 @@ func (e *env) logOutcomes(outcomes []apply.Outcome) {
 		if o.Err != nil {
 			attrs = append(attrs, "error", oneLine(o.Err.Error()))
 		}
-		e.logger.LogAttrs(context.Background(), slog.LevelInfo, msg+" "+o.Status, argsToAttrs(attrs)...)
+		e.logger.Info(msg+" "+o.Status, attrs...)
 	}
-}
-
-func argsToAttrs(args []any) []slog.Attr {
-	var out []slog.Attr
-	for i := 0; i+1 < len(args); i += 2 {
-		out = append(out, slog.Any(fmt.Sprint(args[i]), args[i+1]))
-	}
-	return out
 }
 
 // exitCode is the process exit code an Action's error becomes.

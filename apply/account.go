@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/settings"
@@ -68,7 +67,8 @@ func (a *applier) accountChanges(ctx context.Context) []Outcome {
 			continue
 		}
 		if len(c.Impact) > 0 && !a.o.AllowImpact {
-			o.HeldBack = []string{fmt.Sprintf("%s held back: %s; apply with --allow-impact to make it", c.Control, strings.Join(c.Impact, "; "))}
+			o.HeldBack = []string{heldBack(c)}
+			o.Held = []settings.ControlID{c.Control}
 			o.Status = StatusSkipped
 			o.Err = &AccountError{a.account, c.Control, errors.New("held back for its impact")}
 			out = append(out, o)
@@ -96,31 +96,19 @@ func (a *applier) accountChanges(ctx context.Context) []Outcome {
 	return out
 }
 
-// sameJSONRaw compares a value with the plan's JSON of it.
-func sameJSONRaw(v any, raw json.RawMessage) bool {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return false
-	}
-	var x, y any
-	if json.Unmarshal(data, &x) != nil || json.Unmarshal(raw, &y) != nil {
-		return false
-	}
-	a, _ := json.Marshal(x)
-	b, _ := json.Marshal(y)
-	return string(a) == string(b)
-}
-
 func (a *applier) accountBPA(ctx context.Context, c plan.Change) (int, error) {
-	var want *settings.PublicAccessBlock
+	var want, before *settings.PublicAccessBlock
 	if err := json.Unmarshal(c.After, &want); err != nil {
 		return 0, fmt.Errorf("the plan's after-state cannot be read: %v", err)
+	}
+	if err := json.Unmarshal(c.Before, &before); err != nil {
+		return 0, fmt.Errorf("the plan's before-state cannot be read: %v", err)
 	}
 	cur, err := a.p.AccountPublicAccessBlock(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if !sameJSONRaw(cur, c.Before) {
+	if !equalPtr(cur, before) {
 		return 0, ErrStale
 	}
 	rec := Record{Account: a.account, Kind: KindAccount, Aspect: string(settings.AspectPublicAccessBlock),
@@ -159,7 +147,7 @@ func (a *applier) trail(ctx context.Context, c plan.Change) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if !sameJSONRaw(comparableTrail(cur), mustJSON(comparableTrail(before))) {
+	if !sameJSON(comparableTrail(cur), comparableTrail(before)) {
 		return 0, ErrStale
 	}
 	writes := 0
@@ -327,7 +315,7 @@ func restoreAccount(ctx context.Context, p Provider, j *Journal, r Record) error
 		if err != nil {
 			return err
 		}
-		if sameJSONRaw(comparableTrail(cur), mustJSON(comparableTrail(before))) {
+		if sameJSON(comparableTrail(cur), comparableTrail(before)) {
 			return nil
 		}
 		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {

@@ -83,6 +83,8 @@ type Outcome struct {
 	// HeldBack lists the changes not applied for their impact, each with
 	// why ("block_public_access: ...").
 	HeldBack []string
+	// Held are the controls of HeldBack, in the same order.
+	Held []settings.ControlID
 }
 
 // BucketError is one bucket's failure: `bucket "x" (eu-west-1):
@@ -213,6 +215,11 @@ func (o *Outcome) isError() bool {
 	return o.Status == StatusFailed || o.Status == StatusStale || errors.Is(o.Err, ErrPlanErrors)
 }
 
+// heldBack says why a change with an impact was not made.
+func heldBack(c plan.Change) string {
+	return fmt.Sprintf("%s held back: %s; apply with --allow-impact to make it", c.Control, strings.Join(c.Impact, "; "))
+}
+
 // applier is one Apply run's shared state.
 type applier struct {
 	p       Provider
@@ -306,7 +313,8 @@ func (a *applier) applyChanges(ctx context.Context, ref settings.BucketRef, st s
 	cs := &changeSet{policySet: map[string]json.RawMessage{}}
 	for _, c := range pending {
 		if len(c.Impact) > 0 && !a.o.AllowImpact {
-			out.HeldBack = append(out.HeldBack, fmt.Sprintf("%s held back: %s; apply with --allow-impact to make it", c.Control, strings.Join(c.Impact, "; ")))
+			out.HeldBack = append(out.HeldBack, heldBack(c))
+			out.Held = append(out.Held, c.Control)
 			continue
 		}
 		if err := cs.add(ref, c); err != nil {

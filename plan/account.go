@@ -185,10 +185,7 @@ func (in *AccountInput) accountBPA(r *AccountResult) {
 			NIST: in.nist(id), Reason: "all four account-level Block Public Access flags are on"})
 		return
 	}
-	all := map[string]*baselines.Baseline{}
-	for name, b := range in.baselinesInUse() {
-		all[name] = b
-	}
+	all := in.baselinesInUse()
 	var public []string
 	for _, b := range in.Buckets {
 		bl := all[b.Baseline]

@@ -255,20 +255,12 @@ func bucketStatus(b Bucket, applied bool, o apply.Outcome, out *Bucket) string {
 	}
 	switch o.Status {
 	case apply.StatusApplied:
-		held := map[settings.ControlID]bool{}
-		for _, h := range o.HeldBack {
-			for _, c := range b.Drift {
-				if len(h) > len(c.Control) && h[:len(c.Control)] == string(c.Control) {
-					held[c.Control] = true
-				}
-			}
-		}
 		for _, c := range b.Drift {
-			if !held[c.Control] {
+			if !slices.Contains(o.Held, c.Control) {
 				out.Fixed = append(out.Fixed, c.Control)
 			}
 		}
-		if len(held) > 0 {
+		if len(o.Held) > 0 {
 			return StatusDrifted
 		}
 		if len(b.Drift) == 0 && o.Writes == 0 {
