@@ -22,6 +22,8 @@ func catalog() []ControlSpec {
 			Compliant: "Object Ownership is BucketOwnerEnforced (ACLs disabled)."},
 		{ID: settings.DefaultEncryption, Mode: ModeEnforce, NIST: []string{"SC-12", "SC-13", "SC-28"},
 			Compliant: "Default encryption meets the baseline's level (sse-s3, sse-kms or customer-key)."},
+		{ID: settings.BlockSSEC, Mode: ModeEnforce, NIST: []string{"SC-28", "SC-13"},
+			Compliant: "The default encryption rule blocks uploads with customer-provided keys (SSE-C), as S3 does by default since April 2026."},
 		{ID: settings.AccessLogging, Mode: ModeEnforce, NIST: []string{"AU-2", "AU-3", "AU-12"},
 			Compliant: "Server access logging goes to the region's log bucket with the configured prefix, partitioned by event time."},
 		{ID: settings.TLSOnly, Mode: ModeEnforce, NIST: []string{"SC-8"},

@@ -60,7 +60,7 @@ controls:
 remove: [cloudtrail_data_events]
 `,
 			want: []string{"block_public_access=enforce", "object_ownership=enforce", "default_encryption=enforce",
-				"access_logging=enforce", "tls_only=enforce", "admin_policy_lock=enforce",
+				"block_sse_c=enforce", "access_logging=enforce", "tls_only=enforce", "admin_policy_lock=enforce",
 				"event_notifications=report", "iam_mfa=report"},
 			encryption: EncryptSSEKMS,
 		},

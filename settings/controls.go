@@ -14,6 +14,7 @@ const (
 	BlockPublicAccess  ControlID = "block_public_access"
 	AccessLogging      ControlID = "access_logging"
 	DefaultEncryption  ControlID = "default_encryption"
+	BlockSSEC          ControlID = "block_sse_c"
 	TLSOnly            ControlID = "tls_only"
 	ObjectOwnership    ControlID = "object_ownership"
 	EventNotifications ControlID = "event_notifications"
@@ -35,6 +36,7 @@ var BucketControls = []ControlID{
 	BlockPublicAccess,
 	ObjectOwnership,
 	DefaultEncryption,
+	BlockSSEC,
 	AccessLogging,
 	TLSOnly,
 	AdminPolicyLock,
@@ -81,6 +83,12 @@ const (
 	SidAllowS3Publish         = "S3BaselineAllowS3Publish"
 	NotificationID            = "s3baseline"
 )
+
+// OwnedSids are every policy statement Sid the tool owns, in a fixed order.
+func OwnedSids() []string {
+	return []string{SidDenyInsecureTransport, SidDenyAdminPolicyChanges, SidServerAccessLogs, SidAllowS3Publish,
+		SidCloudTrailAclCheck, SidCloudTrailWrite, SidCloudTrailKey}
+}
 
 // OwnedSid reports whether a policy statement Sid belongs to the tool.
 func OwnedSid(sid string) bool {

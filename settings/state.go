@@ -1,5 +1,10 @@
 package settings
 
+import (
+	"slices"
+	"strings"
+)
+
 // Aspect is one observable piece of a bucket's configuration. A control is
 // judged from one or more aspects (tls_only and admin_policy_lock both read
 // the policy), and observation fetches each aspect at most once.
@@ -14,9 +19,11 @@ const (
 	AspectPolicy            Aspect = "policy"              // GetBucketPolicy
 	AspectNotifications     Aspect = "notifications"       // GetBucketNotificationConfiguration
 	AspectTags              Aspect = "tags"                // GetBucketTagging
-	// AspectWebsite is read only to warn before Block Public Access would
-	// cut off a public website; no control is judged from it.
-	AspectWebsite Aspect = "website" // GetBucketWebsite
+	// The aspects below are read only to judge what a change would cut
+	// off (the impact rules); no control is judged from them.
+	AspectWebsite      Aspect = "website"       // GetBucketWebsite
+	AspectACL          Aspect = "acl"           // GetBucketAcl
+	AspectPolicyStatus Aspect = "policy_status" // GetBucketPolicyStatus
 )
 
 // AspectsFor returns the aspects a control is judged from.
@@ -26,7 +33,7 @@ func AspectsFor(c ControlID) []Aspect {
 		return []Aspect{AspectPublicAccessBlock}
 	case ObjectOwnership:
 		return []Aspect{AspectOwnership}
-	case DefaultEncryption:
+	case DefaultEncryption, BlockSSEC:
 		return []Aspect{AspectEncryption}
 	case AccessLogging:
 		return []Aspect{AspectLogging}
@@ -68,6 +75,91 @@ type BucketState struct {
 	Policy            *Policy            `json:"policy"`
 	Notifications     *Notifications     `json:"notifications"`
 	Website           *Website           `json:"website,omitempty"`
+	ACL               *ACL               `json:"acl,omitempty"`
+	// PolicyStatus is S3's own verdict on the bucket policy
+	// (GetBucketPolicyStatus); nil when there is no policy.
+	PolicyStatus *PolicyStatus `json:"policy_status,omitempty"`
+}
+
+// PolicyStatus is GetBucketPolicyStatus: whether S3 itself counts the
+// bucket policy as public ("The meaning of public" in the S3 user guide).
+type PolicyStatus struct {
+	IsPublic bool `json:"is_public"`
+}
+
+// ACL is a bucket's access control list as GetBucketAcl returns it.
+type ACL struct {
+	// Owner is the bucket owner's canonical user id.
+	Owner  string  `json:"owner"`
+	Grants []Grant `json:"grants"`
+}
+
+// Grant is one ACL grant. Exactly one of ID (a canonical user), URI (a
+// predefined group) or Email identifies the grantee, as Type says.
+type Grant struct {
+	Type       string `json:"type"` // CanonicalUser | Group | AmazonCustomerByEmail
+	ID         string `json:"id,omitempty"`
+	URI        string `json:"uri,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Permission string `json:"permission"` // FULL_CONTROL | READ | WRITE | READ_ACP | WRITE_ACP
+}
+
+// The predefined ACL groups.
+const (
+	GroupAllUsers           = "http://acs.amazonaws.com/groups/global/AllUsers"
+	GroupAuthenticatedUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	GroupLogDelivery        = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+)
+
+// Public reports whether the grant is to everyone: AllUsers, or
+// AuthenticatedUsers (any AWS account), which S3 counts as public too.
+func (g Grant) Public() bool {
+	return g.Type == "Group" && (g.URI == GroupAllUsers || g.URI == GroupAuthenticatedUsers)
+}
+
+// Describe names a grant for messages: "AllUsers READ".
+func (g Grant) Describe() string {
+	who := g.ID
+	switch {
+	case g.URI != "":
+		who = g.URI[strings.LastIndexByte(g.URI, '/')+1:]
+	case g.Email != "":
+		who = g.Email
+	case len(who) > 12:
+		who = "canonical user " + who[:12] + "..."
+	}
+	return who + " " + g.Permission
+}
+
+// PublicGrants are the ACL's grants to everyone; a nil ACL has none.
+func (a *ACL) PublicGrants() []Grant {
+	if a == nil {
+		return nil
+	}
+	var out []Grant
+	for _, g := range a.Grants {
+		if g.Public() {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// OthersGrants are the grants to anyone but the bucket owner: other
+// accounts, the groups (LogDelivery included) and e-mail grantees. These
+// stop working when ACLs are disabled (BucketOwnerEnforced).
+func (a *ACL) OthersGrants() []Grant {
+	if a == nil {
+		return nil
+	}
+	var out []Grant
+	for _, g := range a.Grants {
+		if g.Type == "CanonicalUser" && g.ID == a.Owner {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // Website is a bucket's static website hosting configuration; a nil
@@ -137,8 +229,39 @@ type Encryption struct {
 	KMSKeyID string `json:"kms_key_id,omitempty"`
 	// KeyARN is KMSKeyID resolved with DescribeKey in the bucket's region;
 	// empty when there is no key or it could not be resolved.
-	KeyARN           string `json:"key_arn,omitempty"`
+	KeyARN string `json:"key_arn,omitempty"`
+	// KeyManager is the resolved key's manager, AWS or CUSTOMER; empty
+	// when not resolved.
+	KeyManager       string `json:"key_manager,omitempty"`
 	BucketKeyEnabled bool   `json:"bucket_key_enabled"`
+	// BlockedEncryptionTypes is the rule's BlockedEncryptionTypes element
+	// exactly as S3 returned it ("SSE-C", or "NONE"); nil when the element
+	// is absent. PutBucketEncryption replaces the whole rule, so every
+	// write must carry it or it silently unblocks SSE-C.
+	BlockedEncryptionTypes []string `json:"blocked_encryption_types,omitempty"`
+}
+
+// The encryption types a rule can block.
+const (
+	EncryptionTypeSSEC = "SSE-C"
+	EncryptionTypeNone = "NONE"
+)
+
+// SSECBlocked reports whether the rule blocks uploads with customer-
+// provided keys (SSE-C); a nil rule blocks nothing.
+func (e *Encryption) SSECBlocked() bool {
+	return e != nil && slices.Contains(e.BlockedEncryptionTypes, EncryptionTypeSSEC)
+}
+
+// SameRule reports whether two rules are the same rule as S3 stores it:
+// algorithm, key id text, Bucket Key and blocked encryption types (as a
+// set). KeyARN is a resolution, not part of the rule. Nil is no rule.
+func SameRule(a, b *Encryption) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Algorithm == b.Algorithm && a.KMSKeyID == b.KMSKeyID && a.BucketKeyEnabled == b.BucketKeyEnabled &&
+		slices.Equal(sortedSet(slices.Clone(a.BlockedEncryptionTypes)), sortedSet(slices.Clone(b.BlockedEncryptionTypes)))
 }
 
 // Server-side encryption algorithms.
@@ -152,12 +275,40 @@ const (
 type Logging struct {
 	TargetBucket string `json:"target_bucket"`
 	TargetPrefix string `json:"target_prefix"`
-	// KeyFormat is "simple" or "partitioned"; an absent
-	// TargetObjectKeyFormat is normalised to "simple".
+	// KeyFormat is "simple" (SimplePrefix), "partitioned" (PartitionedPrefix)
+	// or "" when S3 returned no TargetObjectKeyFormat, kept apart from
+	// "simple" so a rollback puts back exactly what was there; S3 treats
+	// both alike (Normalized).
 	KeyFormat string `json:"key_format"`
 	// PartitionDateSource is EventTime or DeliveryTime for the partitioned
-	// format (an empty source is normalised to EventTime, AWS's default).
+	// format, "" when S3 returned none (AWS's default, EventTime).
 	PartitionDateSource string `json:"partition_date_source,omitempty"`
+}
+
+// SameLogging reports whether two logging configurations log the same way
+// as S3 applies them: no key format is the simple one, a partitioned
+// format without a date source uses EventTime. Nil is logging off.
+func SameLogging(a, b *Logging) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Normalized() == b.Normalized()
+}
+
+// Normalized is l with S3's defaults applied.
+func (l Logging) Normalized() Logging {
+	if l.KeyFormat == "" {
+		l.KeyFormat = KeyFormatSimple
+	}
+	switch l.KeyFormat {
+	case KeyFormatPartitioned:
+		if l.PartitionDateSource == "" {
+			l.PartitionDateSource = EventTime
+		}
+	case KeyFormatSimple:
+		l.PartitionDateSource = ""
+	}
+	return l
 }
 
 // Log key formats and partition date sources.
