@@ -47,7 +47,9 @@ func TestObserveE2E(t *testing.T) {
 	)
 	allOn := &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}
 	enforced := &settings.Ownership{Rule: settings.OwnershipBucketOwnerEnforced}
-	sseS3 := &settings.Encryption{Algorithm: settings.SSES3}
+	// The e2e account has no SSE-C objects: S3 blocked SSE-C on its buckets
+	// in April 2026.
+	sseS3 := &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{settings.EncryptionTypeSSEC}}
 	modern := func(name, region string, f func(*settings.BucketState)) settings.BucketState {
 		b := settings.BucketState{
 			Name: name, Region: region, Observed: allAspects, Tags: map[string]string{},
@@ -78,7 +80,8 @@ func TestObserveE2E(t *testing.T) {
 			reason: "fully configured bucket in eu-west-1",
 			ref:    settings.BucketRef{Name: "compliant-high", Region: "eu-west-1"},
 			want: modern("compliant-high", "eu-west-1", func(b *settings.BucketState) {
-				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: keyEU, KeyARN: keyEU, BucketKeyEnabled: true}
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: keyEU, KeyARN: keyEU, KeyManager: "CUSTOMER", BucketKeyEnabled: true,
+					BlockedEncryptionTypes: []string{settings.EncryptionTypeSSEC}}
 				b.Logging = &settings.Logging{TargetBucket: "s3baseline-logs-" + account + "-eu-west-1", TargetPrefix: "s3/",
 					KeyFormat: settings.KeyFormatPartitioned, PartitionDateSource: settings.EventTime}
 				b.Policy = scenarioPolicy(t, sc, "compliant-high")

@@ -38,6 +38,12 @@ func findEncryption(ctx context.Context, client *s3.Client, bucket string) (*set
 		enc.Algorithm = string(d.SSEAlgorithm)
 		enc.KMSKeyID = aws.ToString(d.KMSMasterKeyID)
 	}
+	if b := rule.BlockedEncryptionTypes; b != nil {
+		enc.BlockedEncryptionTypes = []string{}
+		for _, t := range b.EncryptionType {
+			enc.BlockedEncryptionTypes = append(enc.BlockedEncryptionTypes, string(t))
+		}
+	}
 	return enc, nil
 }
 
@@ -86,15 +92,24 @@ func (p *Provider) PutEncryption(ctx context.Context, ref settings.BucketRef, v 
 		if v.KMSKeyID != "" {
 			def.KMSMasterKeyID = aws.String(v.KMSKeyID)
 		}
+		rule := types.ServerSideEncryptionRule{
+			ApplyServerSideEncryptionByDefault: def,
+			BucketKeyEnabled:                   aws.Bool(v.BucketKeyEnabled),
+		}
+		// The Put replaces the whole rule: an element left out unblocks
+		// SSE-C (aws-semantics §13), so it is sent exactly as given.
+		if v.BlockedEncryptionTypes != nil {
+			rule.BlockedEncryptionTypes = &types.BlockedEncryptionTypes{}
+			for _, t := range v.BlockedEncryptionTypes {
+				rule.BlockedEncryptionTypes.EncryptionType = append(rule.BlockedEncryptionTypes.EncryptionType, types.EncryptionType(t))
+			}
+		}
 		err = p.run(ctx, "put bucket encryption", func(ctx context.Context) error {
 			_, err := client.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
 				Bucket: bucket,
 				ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{
 					// S3 takes exactly one rule; two are MalformedXML.
-					Rules: []types.ServerSideEncryptionRule{{
-						ApplyServerSideEncryptionByDefault: def,
-						BucketKeyEnabled:                   aws.Bool(v.BucketKeyEnabled),
-					}},
+					Rules: []types.ServerSideEncryptionRule{rule},
 				},
 			})
 			return err
@@ -109,17 +124,12 @@ func (p *Provider) PutEncryption(ctx context.Context, ref settings.BucketRef, v 
 }
 
 // encryptionWritten reports whether got is what writing want leaves: the
-// same rule, or for a delete the SSE-S3 reset (a legacy bucket's 404 is
+// same rule, blocked encryption types included, or for a delete the SSE-S3
+// reset (whatever S3 then says of SSE-C; a legacy bucket's 404 is
 // tolerated too). KeyARN is the caller's resolution, not part of the rule.
 func encryptionWritten(want, got *settings.Encryption) bool {
 	if want == nil {
-		want = &settings.Encryption{Algorithm: settings.SSES3}
-		if got == nil {
-			return true
-		}
+		return got == nil || (got.Algorithm == settings.SSES3 && got.KMSKeyID == "" && !got.BucketKeyEnabled)
 	}
-	if got == nil {
-		return false
-	}
-	return want.Algorithm == got.Algorithm && want.KMSKeyID == got.KMSKeyID && want.BucketKeyEnabled == got.BucketKeyEnabled
+	return settings.SameRule(want, got)
 }

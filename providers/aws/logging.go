@@ -12,8 +12,9 @@ import (
 
 // findLogging reads the bucket's server access logging; (nil, nil) when it
 // is off, which S3 says with a 200 and no LoggingEnabled (aws-semantics §2).
-// The key format is normalised the way S3 applies it: no format is the
-// simple one, and a partitioned format without a source uses EventTime.
+// The key format is kept as S3 returned it: "" for no
+// TargetObjectKeyFormat, which S3 applies as the simple one (comparisons
+// use settings.SameLogging), so that writing it back leaves it exactly so.
 func findLogging(ctx context.Context, client *s3.Client, bucket string) (*settings.Logging, error) {
 	out, err := client.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: aws.String(bucket)})
 	if err != nil {
@@ -26,14 +27,14 @@ func findLogging(ctx context.Context, client *s3.Client, bucket string) (*settin
 	l := &settings.Logging{
 		TargetBucket: aws.ToString(le.TargetBucket),
 		TargetPrefix: aws.ToString(le.TargetPrefix),
-		KeyFormat:    settings.KeyFormatSimple,
 	}
-	if f := le.TargetObjectKeyFormat; f != nil && f.PartitionedPrefix != nil {
+	switch f := le.TargetObjectKeyFormat; {
+	case f == nil:
+	case f.PartitionedPrefix != nil:
 		l.KeyFormat = settings.KeyFormatPartitioned
 		l.PartitionDateSource = string(f.PartitionedPrefix.PartitionDateSource)
-		if l.PartitionDateSource == "" {
-			l.PartitionDateSource = settings.EventTime
-		}
+	default:
+		l.KeyFormat = settings.KeyFormatSimple
 	}
 	return l, nil
 }
@@ -50,17 +51,12 @@ func findLogging(ctx context.Context, client *s3.Client, bucket string) (*settin
 func (p *Provider) PutLogging(ctx context.Context, ref settings.BucketRef, v *settings.Logging) error {
 	const op = "put bucket logging"
 	status := &types.BucketLoggingStatus{}
-	var want *settings.Logging
 	if v != nil {
 		le := &types.LoggingEnabled{TargetBucket: aws.String(v.TargetBucket), TargetPrefix: aws.String(v.TargetPrefix)}
-		w := *v
 		switch v.KeyFormat {
 		case settings.KeyFormatPartitioned:
 			le.TargetObjectKeyFormat = &types.TargetObjectKeyFormat{
 				PartitionedPrefix: &types.PartitionedPrefix{PartitionDateSource: types.PartitionDateSource(v.PartitionDateSource)},
-			}
-			if w.PartitionDateSource == "" {
-				w.PartitionDateSource = settings.EventTime
 			}
 		case settings.KeyFormatSimple, "":
 			if v.PartitionDateSource != "" {
@@ -69,12 +65,10 @@ func (p *Provider) PutLogging(ctx context.Context, ref settings.BucketRef, v *se
 			if v.KeyFormat == settings.KeyFormatSimple {
 				le.TargetObjectKeyFormat = &types.TargetObjectKeyFormat{SimplePrefix: &types.SimplePrefix{}}
 			}
-			w.KeyFormat = settings.KeyFormatSimple
 		default:
 			return fmt.Errorf("%s: unknown key format %q (want %s or %s)", op, v.KeyFormat, settings.KeyFormatSimple, settings.KeyFormatPartitioned)
 		}
 		status.LoggingEnabled = le
-		want = &w
 	}
 	client := p.bucketClient(ref)
 	err := p.run(ctx, op, func(ctx context.Context) error {
@@ -84,7 +78,7 @@ func (p *Provider) PutLogging(ctx context.Context, ref settings.BucketRef, v *se
 	if err != nil {
 		return err
 	}
-	return verify(ctx, p, "bucket logging", want, func(ctx context.Context) (*settings.Logging, error) {
+	return verify(ctx, p, "bucket logging", v, func(ctx context.Context) (*settings.Logging, error) {
 		return findLogging(ctx, client, ref.Name)
-	}, equalPtr[settings.Logging])
+	}, settings.SameLogging)
 }

@@ -109,7 +109,8 @@ func TestPutEncryption(t *testing.T) {
 	kmsKey := &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: keyUS, BucketKeyEnabled: true}
 	dsse := &settings.Encryption{Algorithm: settings.SSEKMSDSS, KMSKeyID: keyUS}
 	awsS3Key := &settings.Encryption{Algorithm: settings.SSEKMS}
-	sseS3 := &settings.Encryption{Algorithm: settings.SSES3}
+	// DeleteBucketEncryption resets to the new-bucket default, SSE-C blocked.
+	sseS3 := &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{settings.EncryptionTypeSSEC}}
 	runPutCases(t, map[string]putCase[settings.Encryption]{
 		"kms key arn": {
 			reason: "SSE-KMS with a key ARN and Bucket Key, key id stored verbatim",
@@ -128,6 +129,22 @@ func TestPutEncryption(t *testing.T) {
 			ref:    usEast("modern-default"),
 			writes: []*settings.Encryption{{Algorithm: settings.SSEKMS, KMSKeyID: "alias/s3baseline"}},
 			want:   &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: "alias/s3baseline"},
+		},
+		"blocked types sent": {
+			reason: "BlockedEncryptionTypes is sent as given and read back",
+			ref:    usEast("modern-default"),
+			writes: []*settings.Encryption{{Algorithm: settings.SSEKMS, KMSKeyID: keyUS, BucketKeyEnabled: true, BlockedEncryptionTypes: []string{"SSE-C"}}},
+			want:   &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: keyUS, BucketKeyEnabled: true, BlockedEncryptionTypes: []string{"SSE-C"}},
+		},
+		"none kept": {
+			reason: "NONE (SSE-C allowed on purpose) is sent as given",
+			ref:    usEast("modern-default"),
+			writes: []*settings.Encryption{{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"NONE"}}},
+			want:   &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"NONE"}},
+		},
+		"absent element unblocks": {
+			reason: "a rule without the element replaces a blocking one: S3 unblocks SSE-C, which is why callers carry it",
+			ref:    usEast("modern-default"), writes: []*settings.Encryption{kmsKey}, want: kmsKey,
 		},
 		"delete resets to SSE-S3": {
 			reason: "nil deletes the rule, which S3 answers by resetting to SSE-S3",
@@ -238,10 +255,10 @@ func TestPutLogging(t *testing.T) {
 			ref:    usEast("modern-default"), writes: []*settings.Logging{partitioned}, want: partitioned,
 		},
 		"partitioned default source": {
-			reason: "a partitioned format without a source reads back as EventTime, S3's default",
+			reason: "a partitioned format without a source is sent and read back as it is (S3 applies EventTime)",
 			ref:    usEast("modern-default"),
 			writes: []*settings.Logging{{TargetBucket: logsUS, TargetPrefix: "s3/", KeyFormat: settings.KeyFormatPartitioned}},
-			want:   partitioned,
+			want:   &settings.Logging{TargetBucket: logsUS, TargetPrefix: "s3/", KeyFormat: settings.KeyFormatPartitioned},
 		},
 		"delivery time": {
 			reason: "the other date source",
@@ -254,10 +271,10 @@ func TestPutLogging(t *testing.T) {
 			ref:    usEast("modern-default"), writes: []*settings.Logging{partitioned, simple}, want: simple,
 		},
 		"no format": {
-			reason: "no key format is the simple one",
+			reason: "no key format is sent as none and read back as none (S3 applies the simple one)",
 			ref:    usEast("modern-default"),
 			writes: []*settings.Logging{{TargetBucket: logsUS, TargetPrefix: "s3/"}},
-			want:   simple,
+			want:   &settings.Logging{TargetBucket: logsUS, TargetPrefix: "s3/"},
 		},
 		"off": {
 			reason: "nil turns logging off with an empty status",

@@ -29,6 +29,10 @@ func aspectOp(a settings.Aspect) string {
 		return "get bucket tagging"
 	case settings.AspectWebsite:
 		return "get bucket website"
+	case settings.AspectACL:
+		return "get bucket acl"
+	case settings.AspectPolicyStatus:
+		return "get bucket policy status"
 	}
 	return ""
 }
@@ -111,6 +115,10 @@ func (p *Provider) observe(ctx context.Context, client *s3.Client, region string
 		st.Tags, err = findTags(cctx, client, st.Name)
 	case settings.AspectWebsite:
 		st.Website, err = findWebsite(cctx, client, st.Name)
+	case settings.AspectACL:
+		st.ACL, err = findACL(cctx, client, st.Name)
+	case settings.AspectPolicyStatus:
+		st.PolicyStatus, err = findPolicyStatus(cctx, client, st.Name)
 	}
 	return err
 }
@@ -125,6 +133,6 @@ func (p *Provider) resolveKey(ctx context.Context, region string, enc *settings.
 	}
 	info, err := p.DescribeKey(ctx, region, ref)
 	if err == nil && info.Exists {
-		enc.KeyARN = info.ARN
+		enc.KeyARN, enc.KeyManager = info.ARN, info.Manager
 	}
 }

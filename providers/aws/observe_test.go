@@ -93,7 +93,7 @@ func TestObserveBucketConversions(t *testing.T) {
 			reason: "aws:kms without a key id is the AWS-managed aws/s3 key, resolved to its ARN",
 			ref:    settings.BucketRef{Name: "kms-default-key", Region: "us-east-1"},
 			want: with(modern("kms-default-key"), func(b *settings.BucketState) {
-				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KeyARN: awsS3Key.ARN}
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KeyARN: awsS3Key.ARN, KeyManager: "AWS"}
 			}),
 		},
 		"kms-alias-eu": {
@@ -101,14 +101,14 @@ func TestObserveBucketConversions(t *testing.T) {
 			ref:    settings.BucketRef{Name: "kms-alias-eu", Region: "eu-west-1"},
 			want: with(modern("kms-alias-eu"), func(b *settings.BucketState) {
 				b.Region = "eu-west-1"
-				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: "alias/data", KeyARN: keyEUW1, BucketKeyEnabled: true}
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: "alias/data", KeyARN: keyEUW1, KeyManager: "CUSTOMER", BucketKeyEnabled: true}
 			}),
 		},
 		"dsse-key-id": {
 			reason: "DSSE-KMS with a bare key id resolves to the key ARN",
 			ref:    settings.BucketRef{Name: "dsse-key-id", Region: "us-east-1"},
 			want: with(modern("dsse-key-id"), func(b *settings.BucketState) {
-				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMSDSS, KMSKeyID: "1234abcd-12ab-34cd-56ef-1234567890ab", KeyARN: keyUSE1}
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSEKMSDSS, KMSKeyID: "1234abcd-12ab-34cd-56ef-1234567890ab", KeyARN: keyUSE1, KeyManager: "CUSTOMER"}
 			}),
 		},
 		"kms-missing-key": {
@@ -127,10 +127,10 @@ func TestObserveBucketConversions(t *testing.T) {
 			}),
 		},
 		"log-plain": {
-			reason: "no TargetObjectKeyFormat is the simple format",
+			reason: "no TargetObjectKeyFormat is kept as none (S3 applies the simple format)",
 			ref:    settings.BucketRef{Name: "log-plain", Region: "us-east-1"},
 			want: with(modern("log-plain"), func(b *settings.BucketState) {
-				b.Logging = &settings.Logging{TargetBucket: "logs-use1", TargetPrefix: "plain/", KeyFormat: settings.KeyFormatSimple}
+				b.Logging = &settings.Logging{TargetBucket: "logs-use1", TargetPrefix: "plain/"}
 			}),
 		},
 		"log-simple": {
@@ -141,10 +141,10 @@ func TestObserveBucketConversions(t *testing.T) {
 			}),
 		},
 		"log-partitioned-nosource": {
-			reason: "a partitioned format without a date source is EventTime, AWS's default",
+			reason: "a partitioned format without a date source is kept so (AWS applies EventTime)",
 			ref:    settings.BucketRef{Name: "log-partitioned-nosource", Region: "us-east-1"},
 			want: with(modern("log-partitioned-nosource"), func(b *settings.BucketState) {
-				b.Logging = &settings.Logging{TargetBucket: "logs-use1", KeyFormat: settings.KeyFormatPartitioned, PartitionDateSource: settings.EventTime}
+				b.Logging = &settings.Logging{TargetBucket: "logs-use1", KeyFormat: settings.KeyFormatPartitioned}
 			}),
 		},
 		"log-partitioned-delivery": {
@@ -184,6 +184,20 @@ func TestObserveBucketConversions(t *testing.T) {
 				b.Notifications = &settings.Notifications{EventBridge: true}
 			}),
 		},
+		"ssec-blocked": {
+			reason: "BlockedEncryptionTypes comes back as S3 returned it",
+			ref:    settings.BucketRef{Name: "ssec-blocked", Region: "us-east-1"},
+			want: with(modern("ssec-blocked"), func(b *settings.BucketState) {
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"SSE-C"}}
+			}),
+		},
+		"ssec-none": {
+			reason: "NONE is kept verbatim: it is not the absent element",
+			ref:    settings.BucketRef{Name: "ssec-none", Region: "us-east-1"},
+			want: with(modern("ssec-none"), func(b *settings.BucketState) {
+				b.Encryption = &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"NONE"}}
+			}),
+		},
 		"tagged": {
 			reason: "tags come back as a map",
 			ref:    settings.BucketRef{Name: "tagged", Region: "us-east-1"},
@@ -221,5 +235,50 @@ func TestObserveBucketSubset(t *testing.T) {
 	calls := srv.Calls()
 	if len(calls) != 1 || calls[0].Operation != "GetBucketPolicy" {
 		t.Errorf("calls = %+v, want exactly one GetBucketPolicy", calls)
+	}
+}
+
+// TestObserveACLAndPolicyStatus reads the ACL and S3's verdict on the
+// policy, the two aspects the impact rules judge from.
+func TestObserveACLAndPolicyStatus(t *testing.T) {
+	sc := loadScenario(t, "testdata/observe.json")
+	sc.Buckets = append(sc.Buckets,
+		emulator.Bucket{Name: "public-tls", Region: "us-east-1", Policy: json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::public-tls/*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`)},
+		emulator.Bucket{Name: "vpce-only", Region: "us-east-1", Policy: json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::vpce-only/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`)},
+	)
+	srv := start(t, sc, emulator.Options{})
+	p := newProvider(t, srv)
+	ctx := context.Background()
+	owner := srv.OwnerCanonicalID()
+	aspects := []settings.Aspect{settings.AspectACL, settings.AspectPolicyStatus}
+	cases := map[string]struct {
+		reason string
+		acl    *settings.ACL
+		status *settings.PolicyStatus
+	}{
+		"modern": {reason: "the default ACL is the owner's full control; no policy is no status",
+			acl: &settings.ACL{Owner: owner, Grants: []settings.Grant{{Type: "CanonicalUser", ID: owner, Permission: "FULL_CONTROL"}}}},
+		"acl-shared": {reason: "group and other-account grants come back with their types (from xsi:type)",
+			acl: &settings.ACL{Owner: owner, Grants: []settings.Grant{
+				{Type: "Group", URI: settings.GroupAllUsers, Permission: "READ"},
+				{Type: "Group", URI: settings.GroupLogDelivery, Permission: "WRITE"},
+				{Type: "CanonicalUser", ID: "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0", Permission: "FULL_CONTROL"},
+			}}},
+		"public-tls": {reason: "aws:SecureTransport does not make a policy private",
+			acl: &settings.ACL{Owner: owner, Grants: []settings.Grant{{Type: "CanonicalUser", ID: owner, Permission: "FULL_CONTROL"}}}, status: &settings.PolicyStatus{IsPublic: true}},
+		"vpce-only": {reason: "a fixed aws:SourceVpce does",
+			acl: &settings.ACL{Owner: owner, Grants: []settings.Grant{{Type: "CanonicalUser", ID: owner, Permission: "FULL_CONTROL"}}}, status: &settings.PolicyStatus{}},
+	}
+	for name, tc := range cases {
+		st := p.ObserveBucket(ctx, settings.BucketRef{Name: name, Region: "us-east-1"}, aspects)
+		if len(st.Errors) > 0 {
+			t.Fatalf("%s: %v", name, st.Errors)
+		}
+		if diff := cmp.Diff(tc.acl, st.ACL); diff != "" {
+			t.Errorf("%s: %s\nACL -want +got:\n%s", name, tc.reason, diff)
+		}
+		if diff := cmp.Diff(tc.status, st.PolicyStatus); diff != "" {
+			t.Errorf("%s: %s\npolicy status -want +got:\n%s", name, tc.reason, diff)
+		}
 	}
 }

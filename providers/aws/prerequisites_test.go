@@ -43,7 +43,8 @@ func TestCreateBucket(t *testing.T) {
 				Name: tc.ref.Name, Region: tc.ref.Region, Observed: allAspects, Tags: map[string]string{},
 				PublicAccessBlock: &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true},
 				Ownership:         &settings.Ownership{Rule: settings.OwnershipBucketOwnerEnforced},
-				Encryption:        &settings.Encryption{Algorithm: settings.SSES3},
+				// Since April 2026 a new bucket blocks SSE-C.
+				Encryption: &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{settings.EncryptionTypeSSEC}},
 			}
 			if diff := cmp.Diff(want, st); diff != "" {
 				t.Errorf("%s\nnew bucket -want, +got:\n%s", tc.reason, diff)
