@@ -206,19 +206,29 @@ func (in *AccountInput) accountBPA(r *AccountResult) {
 	// The account flags do at once what each bucket's would: whatever a
 	// bucket's own Block Public Access change would cut off, this cuts off
 	// too, so it carries those impacts and apply holds it back with them.
-	var impact []string
+	// A bucket whose own change is held back (its impact could not be
+	// told, or it cannot be made) holds this one back too: the account
+	// flags would act on it all the same.
+	var impact, held []string
 	for _, b := range in.Buckets {
 		for _, c := range b.Changes {
 			if c.Control == settings.BlockPublicAccess && c.Action != NoOp {
 				for _, i := range c.Impact {
 					impact = append(impact, fmt.Sprintf("bucket %s: %s", b.Name, i))
 				}
+				if c.HeldBack != "" {
+					held = append(held, fmt.Sprintf("bucket %s: %s", b.Name, c.HeldBack))
+				}
 			}
 		}
 	}
-	r.Changes = append(r.Changes, Change{Control: id, Action: createOrUpdate(cur == nil), Before: rawJSON(cur), After: rawJSON(want),
+	ch := Change{Control: id, Action: createOrUpdate(cur == nil), Before: rawJSON(cur), After: rawJSON(want),
 		NIST: in.nist(id), Reason: "account-level Block Public Access overrides every bucket's; no bucket in scope is allowed to be public",
-		Impact: impact})
+		Impact: impact}
+	if len(held) > 0 {
+		ch.HeldBack = "the buckets' own Block Public Access changes are held back, and the account flags would act on them the same way: " + strings.Join(held, "; ")
+	}
+	r.Changes = append(r.Changes, ch)
 }
 
 // TrailRegion and TrailBucket are where the tool's trail lives and logs.

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,6 +16,13 @@ import (
 	"github.com/s3baseline/s3baseline/progress"
 	"github.com/s3baseline/s3baseline/settings"
 )
+
+// BucketObserver reads buckets and resolves keys: what planning one bucket
+// needs (Bucket). Observation must not modify anything.
+type BucketObserver interface {
+	ObserveBucket(ctx context.Context, ref settings.BucketRef, aspects []settings.Aspect) settings.BucketState
+	DescribeKey(ctx context.Context, region, ref string) (settings.KeyInfo, error)
+}
 
 // Observer reads the account and its buckets. providers/aws.Provider
 // implements it; it is declared here, by its consumer, so the plan logic
@@ -99,7 +107,7 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 	all := refs
 	refs = inScope(refs, o)
 
-	r := &run{obs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}}
+	r := &run{obs: obs, bobs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}}
 	buckets := make([]BucketPlan, len(refs))
 	workers := o.Concurrency
 	if workers <= 0 {
@@ -250,6 +258,7 @@ func inScope(refs []settings.BucketRef, o Options) []settings.BucketRef {
 // run is one Build's shared state: the inputs and the per-region key cache.
 type run struct {
 	obs  Observer
+	bobs BucketObserver
 	cfg  *baselines.Config
 	acct settings.AccountState
 	now  time.Time
@@ -323,7 +332,7 @@ func (r *run) observe(ctx context.Context, ref settings.BucketRef, aspects []set
 		}
 		return st
 	}
-	st := r.obs.ObserveBucket(ctx, ref, aspects)
+	st := r.bobs.ObserveBucket(ctx, ref, aspects)
 	r.noteSilent(st)
 	return st
 }
@@ -344,8 +353,17 @@ func (r *run) key(ctx context.Context, region string) (settings.KeyInfo, error) 
 		r.keys[region] = k
 	}
 	r.mu.Unlock()
-	k.once.Do(func() { k.info, k.err = r.obs.DescribeKey(ctx, region, r.cfg.Settings.Encryption.KMSKey) })
+	k.once.Do(func() { k.info, k.err = r.bobs.DescribeKey(ctx, region, r.cfg.Settings.Encryption.KMSKey) })
 	return k.info, k.err
+}
+
+// Bucket plans one bucket alone, exactly as Build plans each of its
+// buckets: observe what its baseline's controls and the impact rules need,
+// assign it, diff it. apply uses it for a bucket it has just created, so
+// that bucket is brought to its baseline by the same rules as any other.
+func Bucket(ctx context.Context, obs BucketObserver, cfg *baselines.Config, acct settings.AccountState, ref settings.BucketRef, now time.Time) BucketPlan {
+	r := &run{bobs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}}
+	return r.bucket(ctx, ref)
 }
 
 // bucket observes, assigns and diffs one bucket.
@@ -400,22 +418,21 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	// A bucket with changes to make pays for what only such a bucket
 	// needs, so a compliant bucket costs one call per aspect its controls
 	// are judged from and no more: its tags tell whether CloudFormation
-	// manages it (every change warns then, see assessImpact), and a bucket
-	// about to get Block Public Access may lose a public website. The diff
-	// is pure and cheap to run again with them.
+	// manages it (every change warns then, see assessImpact), and the
+	// impact rules read what a change could cut off (see impactAspects).
+	// The diff is pure and cheap to run again with them.
 	var extra []settings.Aspect
 	if !needsTags {
 		extra = append(extra, settings.AspectTags)
 	}
-	if plansPublicAccessBlock(bp) && websiteCouldBePublic(st) {
-		extra = append(extra, settings.AspectWebsite)
-	}
+	extra = append(extra, impactAspects(bp, &st)...)
 	if len(extra) == 0 {
 		return bp
 	}
 	xs := r.observe(ctx, ref, extra)
 	var warnings []string
 	st.Observed = slices.Clone(st.Observed)
+	st.Errors = maps.Clone(st.Errors)
 	for _, x := range extra {
 		msg, failed := xs.Errors[x]
 		switch {
@@ -424,24 +441,99 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 		case x == settings.AspectTags:
 			warnings = append(warnings, "cannot tell whether CloudFormation manages this bucket: "+msg)
 		default:
-			warnings = append(warnings, "block_public_access: cannot tell whether static website hosting would be cut off: "+msg)
+			// The changes whose impact needed it are held back (see
+			// assessImpact) with this message.
+			if st.Errors == nil {
+				st.Errors = map[settings.Aspect]string{}
+			}
+			st.Errors[x] = msg
 		}
 	}
 	if !needsTags {
 		st.Tags = xs.Tags
 	}
-	st.Website = xs.Website
+	for _, x := range extra {
+		switch x {
+		case settings.AspectWebsite:
+			st.Website = xs.Website
+		case settings.AspectACL:
+			st.ACL = xs.ACL
+		case settings.AspectPolicyStatus:
+			st.PolicyStatus = xs.PolicyStatus
+		case settings.AspectPolicy:
+			st.Policy = xs.Policy
+		}
+	}
 	bp = Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
 	bp.Warnings = append(bp.Warnings, warnings...)
 	return bp
 }
 
+// impactAspects are the reads the impact rules and the up-front refusals
+// need for the changes planned so far that the bucket's controls did not
+// read already (see assessImpact): whether the bucket is public (its
+// policy, S3's verdict on it, its ACL), whether it hosts a website, and who
+// its ACL grants.
+func impactAspects(bp BucketPlan, st *settings.BucketState) []settings.Aspect {
+	var want []settings.Aspect
+	add := func(as ...settings.Aspect) {
+		for _, a := range as {
+			if !st.Has(a) && !slices.Contains(want, a) {
+				want = append(want, a)
+			}
+		}
+	}
+	policyStatus := func() {
+		// S3's verdict on the policy; a bucket known to have no policy has
+		// none to judge.
+		if !(st.Has(settings.AspectPolicy) && st.Policy == nil) {
+			add(settings.AspectPolicy, settings.AspectPolicyStatus)
+		}
+	}
+	acl := func() {
+		if !st.Has(settings.AspectOwnership) || st.Ownership == nil || st.Ownership.Rule != settings.OwnershipBucketOwnerEnforced {
+			add(settings.AspectACL)
+		}
+	}
+	for _, c := range bp.Changes {
+		if c.Action == NoOp {
+			continue
+		}
+		switch c.Control {
+		case settings.BlockPublicAccess:
+			policyStatus()
+			acl()
+			if websiteCouldBePublic(*st) {
+				add(settings.AspectWebsite)
+			}
+		case settings.TLSOnly:
+			add(settings.AspectWebsite)
+			policyStatus()
+		case settings.AdminPolicyLock:
+			policyStatus()
+		case settings.DefaultEncryption:
+			var before, after *settings.Encryption
+			_ = json.Unmarshal(c.Before, &before)
+			if json.Unmarshal(c.After, &after) == nil && isKMS(after) && !isKMS(before) {
+				policyStatus()
+				acl()
+				if websiteCouldBePublic(*st) {
+					add(settings.AspectWebsite)
+				}
+			}
+		case settings.ObjectOwnership:
+			add(settings.AspectACL)
+		}
+	}
+	return want
+}
+
 // websiteCouldBePublic reports whether a website endpoint of the bucket
-// could be serving the public today, so that Block Public Access might cut
-// it off: only through a public policy statement (conditioned ones too, as
-// the classic aws:Referer website policy is) or public ACLs. With ACLs
-// disabled (BucketOwnerEnforced) and no Allow to everyone in the policy it
-// cannot, and the bucket's website need not be read.
+// could be serving the public today, so that a change might cut it off:
+// only through a policy statement granting everyone (conditioned ones
+// too, as the classic aws:Referer website policy is) or public ACLs. With
+// ACLs disabled (BucketOwnerEnforced) and no Allow to everyone in the
+// policy it cannot, and the bucket's website need not be read.
 func websiteCouldBePublic(st settings.BucketState) bool {
 	if !st.Has(settings.AspectOwnership) || st.Ownership == nil || st.Ownership.Rule != settings.OwnershipBucketOwnerEnforced {
 		return true // ACLs may grant public read
@@ -456,15 +548,7 @@ func websiteCouldBePublic(st settings.BucketState) bool {
 	if err != nil {
 		return true
 	}
-	return slices.ContainsFunc(doc.Statements, func(s settings.Statement) bool {
-		return s.Effect == "Allow" && slices.Contains(s.Principal["AWS"], "*")
-	})
-}
-
-func plansPublicAccessBlock(bp BucketPlan) bool {
-	return slices.ContainsFunc(bp.Changes, func(c Change) bool {
-		return c.Control == settings.BlockPublicAccess && c.Action != NoOp
-	})
+	return slices.ContainsFunc(doc.Statements, func(s settings.Statement) bool { return s.GrantsEveryone() })
 }
 
 // isLogTarget reports whether the bucket is its region's server access log

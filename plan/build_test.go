@@ -106,7 +106,7 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 		},
 		"ChangesReadTags": {
 			reason: "a bucket with changes then reads its tags (does CloudFormation manage it?) and, about to get " +
-				"Block Public Access, its website, in one more observation",
+				"Block Public Access, what it could cut off (S3's verdict on the policy, the ACL, the website), in one more observation",
 			baseline: "high",
 			drift: func(st *settings.BucketState) {
 				st.PublicAccessBlock = nil
@@ -116,20 +116,20 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 				"data": {
 					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
 						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
-					A(settings.AspectTags, settings.AspectWebsite),
+					A(settings.AspectTags, settings.AspectPolicyStatus, settings.AspectACL, settings.AspectWebsite),
 				},
 			},
 		},
 		"NoPublicWayNoWebsite": {
 			reason: "ACLs disabled and no Allow to everyone in the policy: no website can be public, " +
-				"so Block Public Access cuts nothing off and the website is not read",
+				"so the website and the ACL are not read; S3's verdict on the policy is",
 			baseline: "high",
 			drift:    func(st *settings.BucketState) { st.PublicAccessBlock = nil },
 			want: map[string][][]settings.Aspect{
 				"data": {
 					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
 						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
-					A(settings.AspectTags),
+					A(settings.AspectTags, settings.AspectPolicyStatus),
 				},
 			},
 		},
@@ -144,6 +144,9 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 					A(settings.AspectTags),
 					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
 						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
+					// SSE-KMS is planned: S3's verdict on the policy tells
+					// whether anonymous readers would lose access.
+					A(settings.AspectPolicyStatus),
 				},
 			},
 		},
@@ -323,9 +326,11 @@ func TestBuildMixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 14 bucket changes and the trail; account Block Public Access is held
-	// back for the public bucket; root MFA and Shield are findings.
-	want := Summary{Buckets: 9, Compliant: 4, ToChange: 4, Changes: 15, Errors: 2, Findings: 2}
+	// 17 bucket changes (block_sse_c among them on the legacy, partial and
+	// log buckets, whose rules do not block SSE-C) and the trail; account
+	// Block Public Access is held back for the public bucket; root MFA and
+	// Shield are findings.
+	want := Summary{Buckets: 9, Compliant: 3, ToChange: 5, Changes: 18, Errors: 2, Findings: 2}
 	if diff := cmp.Diff(want, p.Summary); diff != "" {
 		t.Errorf("summary: -want, +got:\n%s", diff)
 	}

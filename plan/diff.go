@@ -87,6 +87,8 @@ func differFor(id settings.ControlID) differ {
 		return diffOwnership
 	case settings.DefaultEncryption:
 		return diffEncryption
+	case settings.BlockSSEC:
+		return diffBlockSSEC
 	case settings.AccessLogging:
 		return diffLogging
 	case settings.TLSOnly:
@@ -154,11 +156,41 @@ func Diff(in Input) BucketPlan {
 		bp.Changes = append(bp.Changes, *ch)
 	}
 
+	c.holdPolicyWrites(bp.Changes)
 	c.assessImpact(bp.Changes)
+	for i := range bp.Changes {
+		bp.Changes[i].Depends = dependsOn(bp.Changes[i].Control, &in.State)
+	}
+	bp.AspectDigests = AspectDigests(in.State)
 	bp.Warnings = nonNil(c.warnings)
 	bp.Errors = nonNil(c.errors)
 	bp.Preserved = c.preserved(bp.Changes)
 	return bp
+}
+
+// dependsOn lists the observed aspects a control's change is judged from:
+// the aspects of the control itself, those its impact and its up-front
+// refusals read, and the tags (they pick the baseline and tell whether
+// CloudFormation manages the bucket).
+func dependsOn(id settings.ControlID, st *settings.BucketState) []settings.Aspect {
+	want := slices.Clone(settings.AspectsFor(id))
+	switch id {
+	case settings.BlockPublicAccess, settings.DefaultEncryption:
+		want = append(want, settings.AspectPublicAccessBlock, settings.AspectPolicy, settings.AspectACL,
+			settings.AspectOwnership, settings.AspectWebsite)
+	case settings.ObjectOwnership:
+		want = append(want, settings.AspectACL)
+	case settings.TLSOnly, settings.AdminPolicyLock:
+		want = append(want, settings.AspectPublicAccessBlock, settings.AspectWebsite)
+	}
+	want = append(want, settings.AspectTags)
+	var out []settings.Aspect
+	for _, a := range sortedAspects(want) {
+		if st.Has(a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // judgeable reports whether every aspect control id is judged from was

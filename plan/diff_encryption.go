@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"slices"
+
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/settings"
 )
@@ -15,14 +17,28 @@ const logTargetReason = "server access log target: log delivery to SSE-KMS targe
 func diffEncryption(c *bucketCtx) *Change {
 	cur := c.State.Encryption
 	current := rawJSON(cur)
-	sseS3 := settings.Encryption{Algorithm: settings.SSES3}
+	// The rule is one document: what this control does not own (the SSE-C
+	// block) is carried over as it is, so a write never unblocks SSE-C.
+	keep := func(e settings.Encryption) settings.Encryption {
+		if cur != nil {
+			e.BlockedEncryptionTypes = slices.Clone(cur.BlockedEncryptionTypes)
+		}
+		return e
+	}
+	sseS3 := keep(settings.Encryption{Algorithm: settings.SSES3})
 
 	if c.Desired.IsLogTarget {
-		if cur != nil && cur.Algorithm == settings.SSES3 {
+		switch {
+		case cur != nil && cur.Algorithm == settings.SSES3:
 			return noop(current, "SSE-S3 (AES256), as a "+logTargetReason+" must keep")
+		case cur != nil:
+			// Never weaker: a log target on KMS keeps it, and the plan says
+			// delivery may not work.
+			c.warnf("default_encryption: %s; a %s, but s3baseline never weakens encryption: switch it to SSE-S3 yourself or choose another log target", describeEncryption(cur), logTargetReason)
+			return noop(current, describeEncryption(cur)+", kept: never weakened")
 		}
 		return &Change{
-			Action: createOrUpdate(cur == nil),
+			Action: Create,
 			Before: current,
 			After:  rawJSON(&sseS3),
 			Reason: describeEncryption(cur) + "; " + logTargetReason + ", so it keeps SSE-S3 (AES256) whatever the baseline",
@@ -31,13 +47,14 @@ func diffEncryption(c *bucketCtx) *Change {
 
 	switch c.baseline.Encryption {
 	case baselines.EncryptSSEKMS:
-		if cur != nil && (cur.Algorithm == settings.SSEKMS || cur.Algorithm == settings.SSEKMSDSS) {
+		if isKMS(cur) {
 			return noop(current, describeEncryption(cur)+", which baseline "+c.baseline.Name+" accepts")
 		}
 		after, keyDesc, ok := c.kmsTarget(false)
 		if !ok {
 			return nil
 		}
+		after = keep(after)
 		return &Change{
 			Action: createOrUpdate(cur == nil),
 			Before: current,
@@ -53,11 +70,19 @@ func diffEncryption(c *bucketCtx) *Change {
 		if cur != nil && c.Desired.Key.Exists && customerKeyCompliant(cur, c.Desired.Key.ARN) {
 			return noop(current, describeEncryption(cur)+", the configured customer-managed key")
 		}
+		after = keep(after)
+		reason := describeEncryption(cur) + "; baseline " + c.baseline.Name + " wants SSE-KMS with " + keyDesc + " and the S3 Bucket Key on (or DSSE-KMS with that key)"
+		if cur != nil && cur.Algorithm == settings.SSEKMSDSS {
+			// Never weaker: DSSE-KMS is two layers; it keeps both and takes
+			// the configured key (Bucket Keys do not apply to DSSE-KMS).
+			after.Algorithm, after.BucketKeyEnabled = settings.SSEKMSDSS, false
+			reason = describeEncryption(cur) + "; baseline " + c.baseline.Name + " wants " + keyDesc + ": DSSE-KMS is kept (both layers), with that key"
+		}
 		return &Change{
 			Action: createOrUpdate(cur == nil),
 			Before: current,
 			After:  rawJSON(&after),
-			Reason: describeEncryption(cur) + "; baseline " + c.baseline.Name + " wants SSE-KMS with " + keyDesc + " and the S3 Bucket Key on (or DSSE-KMS with that key)",
+			Reason: reason,
 		}
 
 	default: // baselines.EncryptSSES3: anything S3 accepts is SSE-S3 or stronger
@@ -70,6 +95,32 @@ func diffEncryption(c *bucketCtx) *Change {
 			After:  rawJSON(&sseS3),
 			Reason: describeEncryption(cur) + "; baseline " + c.baseline.Name + " wants SSE-S3 or stronger",
 		}
+	}
+}
+
+// diffBlockSSEC wants the rule to block uploads with customer-provided keys
+// (BlockedEncryptionTypes SSE-C), as S3 sets for new buckets since April
+// 2026. Everything else of the rule is carried over as it is.
+func diffBlockSSEC(c *bucketCtx) *Change {
+	cur := c.State.Encryption
+	current := rawJSON(cur)
+	if cur.SSECBlocked() {
+		return noop(current, "the default encryption rule blocks SSE-C uploads")
+	}
+	after := settings.Encryption{Algorithm: settings.SSES3}
+	if cur != nil {
+		after = *cur
+	}
+	after.BlockedEncryptionTypes = []string{settings.EncryptionTypeSSEC}
+	reason := "the default encryption rule does not block SSE-C"
+	if cur == nil {
+		reason = "default encryption is not configured (a bucket from before 2023), so SSE-C is not blocked"
+	}
+	return &Change{
+		Action: createOrUpdate(cur == nil),
+		Before: current,
+		After:  rawJSON(&after),
+		Reason: reason + "; baseline " + c.baseline.Name + " wants uploads with customer-provided keys (SSE-C) refused, as S3 does for new buckets since April 2026 (objects already stored with SSE-C stay readable)",
 	}
 }
 

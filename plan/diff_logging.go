@@ -32,7 +32,7 @@ func diffLogging(c *bucketCtx) *Change {
 			Reason: "server access logging is off; baseline " + c.baseline.Name + " wants it in s3://" + want.TargetBucket + "/" + want.TargetPrefix + ", partitioned by event time",
 		}
 	}
-	got := normaliseLogging(*cur)
+	got := cur.Normalized()
 	var diffs []string
 	for _, f := range []struct{ name, got, want string }{
 		{"target_bucket", got.TargetBucket, want.TargetBucket},
@@ -53,24 +53,6 @@ func diffLogging(c *bucketCtx) *Change {
 		After:  rawJSON(&want),
 		Reason: "server access logging differs: " + strings.Join(diffs, "; "),
 	}
-}
-
-// normaliseLogging applies AWS's defaults: no key format is the simple
-// format, a partitioned format without a date source is EventTime, and the
-// simple format has no date source.
-func normaliseLogging(l settings.Logging) settings.Logging {
-	if l.KeyFormat == "" {
-		l.KeyFormat = settings.KeyFormatSimple
-	}
-	switch l.KeyFormat {
-	case settings.KeyFormatPartitioned:
-		if l.PartitionDateSource == "" {
-			l.PartitionDateSource = settings.EventTime
-		}
-	case settings.KeyFormatSimple:
-		l.PartitionDateSource = ""
-	}
-	return l
 }
 
 func quoteOrNone(s string) string {

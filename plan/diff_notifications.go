@@ -30,9 +30,10 @@ func diffNotifications(c *bucketCtx) *Change {
 	if ok && own.Kind == want.Kind && own.ARN == want.ARN && len(own.Filter) == 0 && slices.Equal(sortedSet(own.Events), want.Events) {
 		return noop(current, "notification "+settings.NotificationID+" sends "+strings.Join(want.Events, ", ")+" to "+want.ARN)
 	}
+	var held []string
 	for _, f := range c.State.Notifications.Foreign() {
 		if ev, overlap := overlapping(f, want); overlap {
-			c.warnf("event_notifications: the existing %s; S3 refuses overlapping configurations, so apply will refuse this bucket rather than fail half-way (narrow or remove that entry, or exempt the bucket)", describeOverlap(f, ev))
+			held = append(held, "the existing "+describeOverlap(f, ev))
 		}
 	}
 	reason := "no event notification with Id " + settings.NotificationID
@@ -42,12 +43,17 @@ func diffNotifications(c *bucketCtx) *Change {
 			reason += " (filtered)"
 		}
 	}
-	return &Change{
+	ch := &Change{
 		Action: createOrUpdate(!ok),
 		Before: current,
 		After:  rawJSON(&want),
 		Reason: reason + "; baseline " + c.baseline.Name + " wants " + strings.Join(want.Events, ", ") + " sent to " + want.ARN,
 	}
+	if len(held) > 0 {
+		// Held back alone: S3 would refuse the whole configuration.
+		ch.HeldBack = strings.Join(held, "; ") + "; S3 refuses overlapping configurations (narrow or remove that entry, or exempt the bucket)"
+	}
+	return ch
 }
 
 // overlapping returns the first of f's events that shares an event type

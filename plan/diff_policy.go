@@ -144,15 +144,68 @@ func diffAdminLock(c *bucketCtx) *Change {
 			}
 		}
 	}
-	if CallerDenied(c.Account.Caller, principals) {
-		c.errorf("admin_policy_lock: the caller %s is among settings.admin_lock.principals: the deny would lock s3baseline out of this bucket's policy (remove it from the list; the account root can always delete a bucket policy)", c.Account.Caller)
-		return nil
-	}
-	return &Change{
+	ch := &Change{
 		Action: createOrUpdate(!owned),
 		Before: current,
 		After:  AdminLockStatement(c.State.Name, principals),
 		Reason: c.policyState() + " denies s3:PutBucketPolicy, s3:DeleteBucketPolicy and s3:GetBucketPolicy to " + strings.Join(principals, ", ") + "; baseline " + c.baseline.Name + " wants that Deny",
+	}
+	if CallerDenied(c.Account.Caller, principals) {
+		// Held back alone: the bucket's other controls still go through.
+		ch.HeldBack = "the caller " + c.Account.Caller + " is among settings.admin_lock principals: the Deny would lock s3baseline out of this bucket's policy (remove it from the list; the account root can always delete a bucket policy)"
+	}
+	return ch
+}
+
+// policyRefusal is why S3 would refuse any write of the bucket policy, ""
+// when it would not: a public policy cannot be written while Block Public
+// Access's BlockPublicPolicy is on (bucket or account), and every merge
+// keeps the public statements that are not ours. Checked before the first
+// write, so the bucket does not fail half-way.
+func (c *bucketCtx) policyRefusal() string {
+	if c.State.Policy == nil || !c.State.Has(settings.AspectPublicAccessBlock) {
+		return ""
+	}
+	eff := settings.EffectivePublicAccessBlock(c.State.PublicAccessBlock, c.Account.PublicAccessBlock)
+	if !eff.BlockPublicPolicy {
+		return ""
+	}
+	if e := c.exposure(); e.policyKnown && e.policyPublic {
+		return "the bucket policy is public (" + strings.Join(e.publicStmts, ", ") + ") and Block Public Access's BlockPublicPolicy is on, so S3 refuses every write of it (403 AccessDenied); remove or restrict the public statement first"
+	}
+	return ""
+}
+
+// holdPolicyWrites marks the policy changes S3 would refuse, or whose
+// merged policy would exceed AWS's size limit, before anything is written.
+func (c *bucketCtx) holdPolicyWrites(changes []Change) {
+	set := map[string]json.RawMessage{}
+	var idx []int
+	for i, ch := range changes {
+		if ch.Action == NoOp || (ch.Control != settings.TLSOnly && ch.Control != settings.AdminPolicyLock) || ch.HeldBack != "" {
+			continue
+		}
+		idx = append(idx, i)
+		sid := settings.SidDenyInsecureTransport
+		if ch.Control == settings.AdminPolicyLock {
+			sid = settings.SidDenyAdminPolicyChanges
+		}
+		set[sid] = ch.After
+	}
+	if len(idx) == 0 {
+		return
+	}
+	why := c.policyRefusal()
+	if why == "" {
+		if _, err := settings.MergePolicy(c.State.Policy, set, nil); err != nil {
+			why = err.Error()
+		}
+	}
+	if why == "" {
+		return
+	}
+	for _, i := range idx {
+		changes[i].HeldBack = why
 	}
 }
 

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,19 +72,99 @@ func TestDiffOwnership(t *testing.T) {
 		"Absent": {
 			reason: "no ownership controls is ObjectWriter: create",
 			state:  func(s *settings.BucketState) { s.Ownership = nil },
-			action: "create", before: "null", after: enforced, inReason: "ACLs enabled",
+			action: "create", before: "null", after: enforced, inReason: "ACLs enabled", impact: "objects may be shared through their own ACLs",
 		},
 		"ObjectWriter": {
-			reason: "ObjectWriter is updated",
+			reason: "ObjectWriter is updated; object ACLs cannot be read from the bucket, so it carries that impact",
 			state:  func(s *settings.BucketState) { s.Ownership = &settings.Ownership{Rule: settings.OwnershipObjectWriter} },
-			action: "update", before: `{"rule":"ObjectWriter"}`, after: enforced,
+			action: "update", before: `{"rule":"ObjectWriter"}`, after: enforced, impact: "BucketOwnerEnforced disables them",
 		},
 		"Preferred": {
 			reason: "BucketOwnerPreferred still allows ACLs",
 			state: func(s *settings.BucketState) {
 				s.Ownership = &settings.Ownership{Rule: settings.OwnershipBucketOwnerPreferred}
 			},
-			action: "update", after: enforced,
+			action: "update", after: enforced, impact: "objects may be shared",
+		},
+		"ACLGrantsOthers": {
+			reason: "S3 refuses BucketOwnerEnforced while the bucket ACL grants others: held back before the first write",
+			state: func(s *settings.BucketState) {
+				s.Ownership = nil
+				s.ACL = &settings.ACL{Owner: testOwnerID, Grants: append(privateACL().Grants,
+					settings.Grant{Type: "Group", URI: settings.GroupLogDelivery, Permission: "WRITE"})}
+			},
+			action: "create", held: "InvalidBucketAclWithObjectOwnership", impact: "objects may be shared",
+		},
+		"ACLUnread": {
+			reason: "with the ACL not read, whether S3 would refuse cannot be told: held back",
+			state: func(s *settings.BucketState) {
+				s.Ownership = nil
+				s.Observed = slices.DeleteFunc(slices.Clone(s.Observed), func(a settings.Aspect) bool { return a == settings.AspectACL })
+			},
+			action: "create", held: "the bucket ACL was not read",
+		},
+	})
+}
+
+func TestDiffBlockSSEC(t *testing.T) {
+	enc := func(e *settings.Encryption) func(*settings.BucketState) {
+		return func(s *settings.BucketState) { s.Encryption = e }
+	}
+	runDiffCases(t, settings.BlockSSEC, map[string]diffCase{
+		"Blocked": {reason: "a rule blocking SSE-C complies", action: "no-op"},
+		"NotBlocked": {
+			reason: "a rule without BlockedEncryptionTypes: the same rule with SSE-C blocked, nothing else changed",
+			state:  enc(&settings.Encryption{Algorithm: settings.SSEKMSDSS, KMSKeyID: testKeyARN}),
+			action: "update",
+			before: `{"algorithm":"aws:kms:dsse","kms_key_id":"` + testKeyARN + `","bucket_key_enabled":false}`,
+			after:  `{"algorithm":"aws:kms:dsse","kms_key_id":"` + testKeyARN + `","bucket_key_enabled":false,"blocked_encryption_types":["SSE-C"]}`,
+		},
+		"BlockedNone": {
+			reason: "NONE blocks nothing: it is replaced by SSE-C",
+			state:  enc(&settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"NONE"}}),
+			action: "update", after: `{"algorithm":"AES256","bucket_key_enabled":false,"blocked_encryption_types":["SSE-C"]}`,
+		},
+		"Legacy": {
+			reason: "a legacy bucket without a rule gets SSE-S3 with SSE-C blocked",
+			state:  enc(nil),
+			action: "create", before: "null", after: `{"algorithm":"AES256","bucket_key_enabled":false,"blocked_encryption_types":["SSE-C"]}`,
+		},
+		"LowHasNone": {
+			reason:   "low does not have the control",
+			baseline: "low",
+			state:    enc(&settings.Encryption{Algorithm: settings.SSES3}),
+		},
+	})
+}
+
+func TestDiffPolicyRefusedUpFront(t *testing.T) {
+	publicRead := `{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`
+	lock := string(AdminLockStatement(testBucket, []string{testAdmin}))
+	runDiffCases(t, settings.TLSOnly, map[string]diffCase{
+		"PublicUnderBlockPublicPolicy": {
+			reason: "a public policy under BlockPublicPolicy: S3 refuses every write of it, so tls_only is held back before the first write",
+			state: func(s *settings.BucketState) {
+				s.Policy = policyOf(lock, publicRead)
+				s.PolicyStatus = &settings.PolicyStatus{IsPublic: true}
+			},
+			action: "create", held: "S3 refuses every write of it",
+		},
+		"PublicWithoutBlockPublicPolicy": {
+			reason: "without BlockPublicPolicy the public policy can be written",
+			state: func(s *settings.BucketState) {
+				s.Policy = policyOf(lock, publicRead)
+				s.PolicyStatus = &settings.PolicyStatus{IsPublic: true}
+				s.PublicAccessBlock = &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true}
+			},
+			action: "create",
+		},
+		"TooBig": {
+			reason: "a merged policy over 20 KB is held back with the size",
+			state: func(s *settings.BucketState) {
+				big := `{"Sid":"Big","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/x"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/` + strings.Repeat("x", 20400) + `"}`
+				s.Policy = policyOf(lock, big)
+			},
+			action: "create", held: "over AWS's limit",
 		},
 	})
 }
@@ -128,6 +210,47 @@ func TestDiffEncryption(t *testing.T) {
 			state: enc(&settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: "alias/other",
 				KeyARN: "arn:aws:kms:eu-west-1:123456789012:key/other", BucketKeyEnabled: true}),
 			action: "update", after: wantKMS, inReason: testKeyARN,
+			impact: "replaces the customer-managed key alias/other",
+		},
+		"HighDSSEOtherKey": {
+			reason: "high: DSSE-KMS on another customer key keeps DSSE (both layers) and takes the configured key, stating the replacement",
+			state: enc(&settings.Encryption{Algorithm: settings.SSEKMSDSS, KMSKeyID: "alias/team",
+				KeyARN: "arn:aws:kms:eu-west-1:123456789012:key/team", KeyManager: "CUSTOMER"}),
+			action: "update", after: `{"algorithm":"aws:kms:dsse","kms_key_id":"` + testKeyARN + `","key_arn":"` + testKeyARN + `","bucket_key_enabled":false}`,
+			inReason: "DSSE-KMS is kept", impact: "replaces the customer-managed key alias/team",
+		},
+		"KeepsSSECBlock": {
+			reason: "the rule's SSE-C block is carried over: a write never unblocks SSE-C",
+			state:  enc(&settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"SSE-C"}}),
+			action: "update",
+			after:  `{"algorithm":"aws:kms","kms_key_id":"` + testKeyARN + `","key_arn":"` + testKeyARN + `","bucket_key_enabled":true,"blocked_encryption_types":["SSE-C"]}`,
+		},
+		"KMSOverPublicPolicy": {
+			reason: "SSE-KMS on a bucket read through a public policy: anonymous readers cannot read KMS objects",
+			state: func(s *settings.BucketState) {
+				s.Encryption = &settings.Encryption{Algorithm: settings.SSES3}
+				s.Policy = policyOf(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`)
+				s.PolicyStatus = &settings.PolicyStatus{IsPublic: true}
+				s.PublicAccessBlock = nil
+			},
+			action: "update", after: wantKMS, impact: "never served to anonymous requests",
+		},
+		"KMSOverOAI": {
+			reason: "SSE-KMS on a bucket a CloudFront origin access identity reads",
+			state: func(s *settings.BucketState) {
+				s.Encryption = &settings.Encryption{Algorithm: settings.SSES3}
+				s.Policy = policyOf(`{"Sid":"OAI","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHEXAMPLE"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`)
+			},
+			action: "update", after: wantKMS, impact: "origin access identity",
+		},
+		"KMSACLUnread": {
+			reason: "with ACLs on and the ACL not read, what SSE-KMS cuts off cannot be told: held back",
+			state: func(s *settings.BucketState) {
+				s.Encryption = &settings.Encryption{Algorithm: settings.SSES3}
+				s.Ownership = nil
+				s.Observed = slices.DeleteFunc(slices.Clone(s.Observed), func(a settings.Aspect) bool { return a == settings.AspectACL })
+			},
+			action: "update", held: "the bucket ACL was not read",
 		},
 		"HighSSES3": {
 			reason: "high: SSE-S3 is updated to the key",
@@ -176,10 +299,10 @@ func TestDiffEncryption(t *testing.T) {
 			action: "no-op", warn: "never logs into itself",
 		},
 		"LogTargetOnKMS": {
-			reason: "a log target on SSE-KMS goes back to SSE-S3, and the reason says why",
+			reason: "a log target on SSE-KMS is never weakened to SSE-S3; the plan warns that delivery may fail",
 			input:  logTarget,
-			action: "update", after: wantSSES3, inReason: "log delivery to SSE-KMS targets fails",
-			warn: "never logs into itself",
+			action: "no-op", inReason: "never weakened",
+			warn: "never weakens encryption",
 		},
 		"MediumSSES3": {
 			reason:   "medium: SSE-S3 is updated to SSE-KMS with the configured key",
@@ -405,13 +528,13 @@ func TestDiffAdminLock(t *testing.T) {
 			reason: "the caller's assumed role among the principals would lock the tool out: no change, an error",
 			state:  func(s *settings.BucketState) { s.Policy = policyOf(tls) },
 			input:  principals(testAdmin, "arn:aws:iam::123456789012:role/Ops"),
-			err:    "the caller " + testCaller + " is among settings.admin_lock.principals",
+			action: "create", held: "the caller " + testCaller + " is among settings.admin_lock principals",
 		},
 		"CallerRoleWithPath": {
 			reason: "the session ARN drops the role's path, the role name still matches",
 			state:  func(s *settings.BucketState) { s.Policy = policyOf(tls) },
 			input:  principals("arn:aws:iam::123456789012:role/team/Ops"),
-			err:    "lock s3baseline out",
+			action: "create", held: "lock s3baseline out",
 		},
 		"CallerRoot": {
 			reason: "the account root caller matches a root principal",
@@ -420,13 +543,13 @@ func TestDiffAdminLock(t *testing.T) {
 				principals(testAccount)(in)
 				in.Account.Caller = "arn:aws:iam::123456789012:root"
 			},
-			err: "lock s3baseline out",
+			action: "create", held: "lock s3baseline out",
 		},
 		"Star": {
 			reason: "a principal * denies everyone, the caller too",
 			state:  func(s *settings.BucketState) { s.Policy = policyOf(tls) },
 			input:  principals("*"),
-			err:    "lock s3baseline out",
+			action: "create", held: "lock s3baseline out",
 		},
 	})
 }
@@ -468,9 +591,9 @@ func TestDiffNotifications(t *testing.T) {
 			action: "update", after: wantJSON,
 		},
 		"ForeignOverlap": {
-			reason: "a foreign entry overlapping ours is warned about, naming it",
+			reason: "a foreign entry overlapping ours holds our change back alone, naming it",
 			state:  notif(true, queue),
-			action: "create", warn: `queue notification "ingest"`,
+			action: "create", held: `queue notification "ingest"`,
 		},
 		"ForeignDisjoint": {
 			reason: "a foreign entry on other events does not overlap",

@@ -22,12 +22,16 @@ import (
 // other whitespace but the same meaning. A policy with no foreign
 // statement is the same state as no policy at all.
 //
-// Read errors are left out (they are not state), and so is the resolved
-// key ARN of the encryption rule: it is derived with DescribeKey, not read
-// from the bucket.
+// Read errors are left out (they are not state), and so are what is
+// derived rather than read: the resolved key of the encryption rule
+// (DescribeKey) and the policy status (S3's verdict on the policy, which
+// the policy itself pins).
 func StateDigest(st settings.BucketState) string {
 	aspects := map[settings.Aspect]any{}
 	for _, a := range sortedAspects(st.Observed) {
+		if a == settings.AspectPolicyStatus {
+			continue
+		}
 		aspects[a] = aspectState(st, a)
 	}
 	doc := struct {
@@ -54,7 +58,8 @@ func aspectState(st settings.BucketState, a settings.Aspect) any {
 			return nil
 		}
 		e := *st.Encryption
-		e.KeyARN = ""
+		e.KeyARN, e.KeyManager = "", ""
+		e.BlockedEncryptionTypes = sortedSet(e.BlockedEncryptionTypes)
 		return e
 	case settings.AspectLogging:
 		return st.Logging
@@ -64,8 +69,42 @@ func aspectState(st settings.BucketState, a settings.Aspect) any {
 		return notificationState(st.Notifications)
 	case settings.AspectWebsite:
 		return st.Website
+	case settings.AspectACL:
+		return aclState(st.ACL)
 	}
 	return nil
+}
+
+// AspectDigests is the StateDigest of each observed aspect alone.
+func AspectDigests(st settings.BucketState) map[settings.Aspect]string {
+	out := make(map[settings.Aspect]string, len(st.Observed))
+	for _, a := range st.Observed {
+		if a == settings.AspectPolicyStatus {
+			continue
+		}
+		out[a] = AspectDigest(st, a)
+	}
+	return out
+}
+
+// AspectDigest is the StateDigest of one aspect of st.
+func AspectDigest(st settings.BucketState, a settings.Aspect) string {
+	st.Observed = []settings.Aspect{a}
+	return StateDigest(st)
+}
+
+// aclState is an ACL with its grants in a stable order: S3 does not promise
+// one.
+func aclState(a *settings.ACL) any {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Grants = slices.Clone(a.Grants)
+	slices.SortFunc(c.Grants, func(x, y settings.Grant) int {
+		return strings.Compare(x.Type+"|"+x.ID+"|"+x.URI+"|"+x.Email+"|"+x.Permission, y.Type+"|"+y.ID+"|"+y.URI+"|"+y.Email+"|"+y.Permission)
+	})
+	return c
 }
 
 func policyState(p *settings.Policy) any {

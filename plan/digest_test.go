@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/s3baseline/s3baseline/settings"
@@ -78,8 +79,8 @@ func TestStateDigest(t *testing.T) {
 		"ObservedOrder": {
 			reason: "the order aspects were read in does not count, nor do errors",
 			change: func(s *settings.BucketState) {
-				s.Observed = []settings.Aspect{settings.AspectNotifications, settings.AspectPolicy, settings.AspectLogging,
-					settings.AspectEncryption, settings.AspectOwnership, settings.AspectPublicAccessBlock}
+				s.Observed = slices.Clone(s.Observed)
+				slices.Reverse(s.Observed)
 				s.Errors = map[settings.Aspect]string{settings.AspectTags: "get bucket tagging: AccessDenied"}
 			},
 			same: true,

@@ -163,6 +163,10 @@ type BucketPlan struct {
 	// Observed lists the aspects that were read, the set apply re-observes
 	// to recompute StateDigest.
 	Observed []settings.Aspect `json:"observed"`
+	// AspectDigests pins each observed aspect alone (StateDigest of that
+	// aspect), so apply can tell which aspects changed since the plan and
+	// hold back only the controls judged from them (Change.Depends).
+	AspectDigests map[settings.Aspect]string `json:"aspect_digests,omitempty"`
 	// Changes holds one change per checked control, no-ops included, in
 	// settings.BucketControls order.
 	Changes   []Change    `json:"changes"`
@@ -196,6 +200,21 @@ type Change struct {
 	// CloudFormation stack). apply holds such a change back unless the
 	// operator passes --allow-impact.
 	Impact []string `json:"impact,omitempty"`
+	// HeldBack says why apply will not make the change at all, whatever
+	// the flags: it would lock the tool out, S3 would refuse it, or what it
+	// would cut off could not be told. The bucket's other changes are
+	// still made.
+	HeldBack string `json:"held_back,omitempty"`
+	// Depends lists the aspects the change was judged from, its impact
+	// included: apply holds the change back as stale when one of them
+	// changed since the plan.
+	Depends []settings.Aspect `json:"depends,omitempty"`
+}
+
+// Applicable reports whether apply may make the change: it is not a no-op,
+// not held back, and has no impact unless allowImpact.
+func (c Change) Applicable(allowImpact bool) bool {
+	return c.Action != NoOp && c.HeldBack == "" && (len(c.Impact) == 0 || allowImpact)
 }
 
 // Exemption is a control a config rule exempts for one bucket.

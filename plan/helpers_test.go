@@ -55,7 +55,16 @@ func policyOf(statements ...string) *settings.Policy {
 
 func allAspects() []settings.Aspect {
 	return []settings.Aspect{settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
-		settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications}
+		settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications,
+		settings.AspectACL, settings.AspectPolicyStatus, settings.AspectWebsite}
+}
+
+// testOwnerID is the bucket owner's canonical id in the ACLs of the tests.
+const testOwnerID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+
+// privateACL is the ACL of a bucket nobody shared: the owner's full control.
+func privateACL() *settings.ACL {
+	return &settings.ACL{Owner: testOwnerID, Grants: []settings.Grant{{Type: "CanonicalUser", ID: testOwnerID, Permission: "FULL_CONTROL"}}}
 }
 
 func allOn() *settings.PublicAccessBlock {
@@ -76,10 +85,13 @@ func compliantState(name string) settings.BucketState {
 		Observed:          allAspects(),
 		PublicAccessBlock: allOn(),
 		Ownership:         &settings.Ownership{Rule: settings.OwnershipBucketOwnerEnforced},
-		Encryption:        &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: testKeyRef, KeyARN: testKeyARN, BucketKeyEnabled: true},
-		Logging:           &settings.Logging{TargetBucket: testLogs, TargetPrefix: "s3/", KeyFormat: settings.KeyFormatPartitioned, PartitionDateSource: settings.EventTime},
-		Policy:            policyOf(string(TLSStatement(name)), string(AdminLockStatement(name, []string{testAdmin}))),
-		Notifications:     &settings.Notifications{Entries: []settings.NotificationEntry{ourEntry()}},
+		Encryption: &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: testKeyRef, KeyARN: testKeyARN, BucketKeyEnabled: true,
+			BlockedEncryptionTypes: []string{settings.EncryptionTypeSSEC}},
+		Logging:       &settings.Logging{TargetBucket: testLogs, TargetPrefix: "s3/", KeyFormat: settings.KeyFormatPartitioned, PartitionDateSource: settings.EventTime},
+		Policy:        policyOf(string(TLSStatement(name)), string(AdminLockStatement(name, []string{testAdmin}))),
+		Notifications: &settings.Notifications{Entries: []settings.NotificationEntry{ourEntry()}},
+		ACL:           privateACL(),
+		PolicyStatus:  &settings.PolicyStatus{},
 	}
 }
 
@@ -144,6 +156,10 @@ type diffCase struct {
 	inReason string
 	err      string
 	warn     string
+	// held and impact are substrings of the change's HeldBack and of one
+	// of its impact lines; empty means none.
+	held   string
+	impact string
 }
 
 func runDiffCases(t *testing.T, id settings.ControlID, cases map[string]diffCase) {
@@ -197,6 +213,15 @@ func runDiffCases(t *testing.T, id settings.ControlID, cases map[string]diffCase
 			}
 			if tc.warn == "" && len(bp.Warnings) > 0 {
 				t.Errorf("\n%s\nunexpected warnings %q", tc.reason, bp.Warnings)
+			}
+			if (tc.held == "") != (ch.HeldBack == "") || !strings.Contains(ch.HeldBack, tc.held) {
+				t.Errorf("\n%s\nheld back %q, want %q", tc.reason, ch.HeldBack, tc.held)
+			}
+			if tc.impact != "" && !containsLine(ch.Impact, tc.impact) {
+				t.Errorf("\n%s\nimpact %q, want one containing %q", tc.reason, ch.Impact, tc.impact)
+			}
+			if tc.impact == "" && len(ch.Impact) > 0 {
+				t.Errorf("\n%s\nunexpected impact %q", tc.reason, ch.Impact)
 			}
 		})
 	}

@@ -195,7 +195,10 @@ func (r *renderer) change(c Change) {
 	for _, imp := range c.Impact {
 		r.printf("      %s %s\n", r.paint("31", "! impact:"), imp)
 	}
-	if len(c.Impact) > 0 {
+	switch {
+	case c.HeldBack != "":
+		r.printf("      %s %s\n", r.paint("31", "! held back:"), c.HeldBack)
+	case len(c.Impact) > 0:
 		r.printf("      %s\n", r.paint("31", "! held back by apply unless --allow-impact"))
 	}
 }
@@ -223,6 +226,11 @@ func fieldLines(c Change) []string {
 			seen[f.key] = true
 			keys = append(keys, f.key)
 		}
+	}
+	if c.Control == settings.BlockSSEC {
+		// The whole rule is its before and after (apply compares and
+		// swaps it whole); the control itself is the one field.
+		keys = []string{"blocked_encryption_types"}
 	}
 	var lines []string
 	for _, k := range keys {
