@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/settings"
@@ -44,8 +46,30 @@ func (e *AccountError) Error() string {
 
 func (e *AccountError) Unwrap() error { return e.Err }
 
-// accountChanges applies the plan's pending account changes in plan order.
-func (a *applier) accountChanges(ctx context.Context) []Outcome {
+// bucketsWithoutBPA says which buckets of this run did not get the Block
+// Public Access change the plan had for them (held back, stale, failed):
+// the account flags would act on them just the same, unjudged, so the
+// account change waits for them. "" when there are none.
+func bucketsWithoutBPA(buckets []Outcome) string {
+	var names []string
+	for _, o := range buckets {
+		for _, list := range [][]settings.ControlID{o.Held, o.Stale, o.Failed} {
+			if slices.Contains(list, settings.BlockPublicAccess) {
+				names = append(names, o.Bucket)
+				break
+			}
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s held back: the buckets' own Block Public Access was not made in this run, and the account flags would act on them the same way: %s",
+		settings.AccountBlockPublicAccess, strings.Join(names, ", "))
+}
+
+// accountChanges applies the plan's pending account changes in plan order,
+// after the buckets' outcomes.
+func (a *applier) accountChanges(ctx context.Context, buckets []Outcome) []Outcome {
 	var out []Outcome
 	for _, c := range a.pl.AccountChanges {
 		if c.Action == plan.NoOp {
@@ -66,11 +90,20 @@ func (a *applier) accountChanges(ctx context.Context) []Outcome {
 			out = append(out, o)
 			continue
 		}
-		if len(c.Impact) > 0 && !a.o.AllowImpact {
-			o.HeldBack = []string{heldBack(c)}
+		why := ""
+		switch {
+		case c.HeldBack != "":
+			why = fmt.Sprintf("%s held back: %s", c.Control, c.HeldBack)
+		case len(c.Impact) > 0 && !a.o.AllowImpact:
+			why = heldBack(c)
+		case c.Control == settings.AccountBlockPublicAccess:
+			why = bucketsWithoutBPA(buckets)
+		}
+		if why != "" {
+			o.HeldBack = []string{why}
 			o.Held = []settings.ControlID{c.Control}
 			o.Status = StatusSkipped
-			o.Err = &AccountError{a.account, c.Control, errors.New("held back for its impact")}
+			o.Err = &AccountError{a.account, c.Control, errors.New(why)}
 			out = append(out, o)
 			continue
 		}
@@ -128,7 +161,9 @@ func comparableTrail(t *settings.Trail) *settings.Trail {
 		return nil
 	}
 	c := *t
-	c.LatestDeliveryError = ""
+	// Not settings: the delivery error is status, and the ARN CloudTrail
+	// derives from the name (a trail the tool writes has none yet).
+	c.LatestDeliveryError, c.ARN = "", ""
 	return &c
 }
 
@@ -286,59 +321,4 @@ func (a *applier) ensureTrailBucket(ctx context.Context, ref settings.BucketRef,
 	}
 	rec := a.bucketRecord(ref, settings.AspectPolicy, []settings.ControlID{settings.CloudTrailDataEvents})
 	return a.mergeBucketPolicy(ctx, ref, rec, TrailBucketStatements(ref.Name, t.S3KeyPrefix, a.account, arn), nil)
-}
-
-// restoreAccount puts an account-level record's before-state back.
-func restoreAccount(ctx context.Context, p Provider, j *Journal, r Record) error {
-	switch r.Kind {
-	case KindAccount:
-		var before *settings.PublicAccessBlock
-		if err := json.Unmarshal(r.Before, &before); err != nil {
-			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
-		}
-		cur, err := p.AccountPublicAccessBlock(ctx)
-		if err != nil {
-			return err
-		}
-		if equalPtr(cur, before) {
-			return nil
-		}
-		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
-			return p.PutAccountPublicAccessBlock(ctx, before)
-		})
-	case KindTrail:
-		var before *settings.Trail
-		if err := json.Unmarshal(r.Before, &before); err != nil {
-			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
-		}
-		cur, err := p.Trail(ctx, r.Region, r.Target)
-		if err != nil {
-			return err
-		}
-		if sameJSON(comparableTrail(cur), comparableTrail(before)) {
-			return nil
-		}
-		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
-			if before == nil {
-				return p.DeleteTrail(ctx, r.Region, r.Target)
-			}
-			return p.PutTrail(ctx, *before)
-		})
-	case KindKey:
-		var before string
-		if err := json.Unmarshal(r.Before, &before); err != nil {
-			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
-		}
-		cur, err := p.KeyPolicy(ctx, r.Region, r.Target)
-		if err != nil {
-			return err
-		}
-		if cur == before {
-			return nil
-		}
-		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
-			return p.PutKeyPolicy(ctx, r.Region, r.Target, before)
-		})
-	}
-	return fmt.Errorf("cannot restore kind %q", r.Kind)
 }

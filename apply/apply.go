@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -80,11 +78,19 @@ type Outcome struct {
 	// Err says why the bucket is failed, stale or skipped; its
 	// ErrorCode is the AWS error code when AWS refused a write.
 	Err error
-	// HeldBack lists the changes not applied for their impact, each with
-	// why ("block_public_access: ...").
+	// HeldBack lists the changes not applied on purpose, each with why
+	// ("block_public_access held back: ..."): for their impact, or because
+	// they cannot be made (a lock-out, an overlap, S3 would refuse).
 	HeldBack []string
 	// Held are the controls of HeldBack, in the same order.
 	Held []settings.ControlID
+	// Applied are the controls now in place (written, or found already
+	// as the plan wanted); Stale the controls whose state changed since
+	// the plan, nothing written to them; Failed those whose write failed
+	// or was not attempted.
+	Applied []settings.ControlID
+	Stale   []settings.ControlID
+	Failed  []settings.ControlID
 }
 
 // BucketError is one bucket's failure: `bucket "x" (eu-west-1):
@@ -195,7 +201,7 @@ feed:
 	// Account changes come after every bucket (see account.go); the
 	// buckets the tool created on the way, for a bucket or for the trail,
 	// are reported after the plan's buckets, the account changes last.
-	account := a.accountChanges(ctx)
+	account := a.accountChanges(ctx, outcomes)
 	outcomes = append(outcomes, a.extra...)
 	outcomes = append(outcomes, account...)
 	for _, o := range outcomes {
@@ -209,15 +215,21 @@ feed:
 	return outcomes, errs.ErrorOrNil()
 }
 
-// isError reports whether the outcome is an error of the run: a failed or
-// stale bucket, or one skipped because the plan reports errors for it.
+// isError reports whether the outcome is an error of the run: the run is
+// not complete when a control failed, was stale or was held back, or the
+// plan reports errors for the bucket.
 func (o *Outcome) isError() bool {
-	return o.Status == StatusFailed || o.Status == StatusStale || errors.Is(o.Err, ErrPlanErrors)
+	return o.Status == StatusFailed || o.Status == StatusStale || len(o.Held) > 0 || errors.Is(o.Err, ErrPlanErrors)
 }
 
-// heldBack says why a change with an impact was not made.
+// impactReason says why a change with an impact was not made.
+func impactReason(c plan.Change) string {
+	return strings.Join(c.Impact, "; ") + "; apply with --allow-impact to make it"
+}
+
+// heldBack is the held-back line of a change not made for its impact.
 func heldBack(c plan.Change) string {
-	return fmt.Sprintf("%s held back: %s; apply with --allow-impact to make it", c.Control, strings.Join(c.Impact, "; "))
+	return fmt.Sprintf("%s held back: %s", c.Control, impactReason(c))
 }
 
 // applier is one Apply run's shared state.
@@ -241,221 +253,6 @@ type applier struct {
 
 	mu    sync.Mutex
 	extra []Outcome // buckets the tool created and brought to the baseline
-}
-
-// bucket applies one bucket's part of the plan.
-func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan) Outcome {
-	out := Outcome{Account: a.account, Bucket: bp.Name, Region: bp.Region}
-	var pending []plan.Change
-	for _, c := range bp.Changes {
-		if c.Action != plan.NoOp {
-			pending = append(pending, c)
-		}
-	}
-	if len(pending) == 0 {
-		out.Status = StatusUnchanged
-		return out
-	}
-	fail := func(status, what string, err error) Outcome {
-		out.Status = status
-		out.Err = &BucketError{bp.Name, bp.Region, what, err}
-		return out
-	}
-	if len(bp.Errors) > 0 {
-		return fail(StatusSkipped, "not applied", fmt.Errorf("%w (%s); fix them and plan again", ErrPlanErrors, strings.Join(bp.Errors, "; ")))
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(StatusSkipped, "not started", err)
-	}
-	ref := settings.BucketRef{Name: bp.Name, Region: bp.Region}
-
-	st := a.p.ObserveBucket(ctx, ref, bp.Observed)
-	st.Name, st.Region = bp.Name, bp.Region
-	if len(st.Errors) > 0 {
-		var msgs []string
-		for _, asp := range slices.Sorted(maps.Keys(st.Errors)) {
-			msgs = append(msgs, st.Errors[asp])
-		}
-		return fail(StatusFailed, "re-observe before applying", fmt.Errorf("%s; nothing was changed", strings.Join(msgs, "; ")))
-	}
-	if plan.StateDigest(st) != bp.StateDigest {
-		return fail(StatusStale, "stale", ErrStale)
-	}
-	a.applyChanges(ctx, ref, st, pending, &out)
-	return out
-}
-
-// changeSet is one bucket's pending changes, decoded.
-type changeSet struct {
-	controls []settings.ControlID // in plan order
-
-	pab        *settings.PublicAccessBlock
-	ownership  *settings.Ownership
-	encryption *settings.Encryption
-	logging    *settings.Logging
-	// policySet and policyRemove are the owned statements tls_only and
-	// admin_policy_lock write into (or remove from) the bucket policy.
-	policySet    map[string]json.RawMessage
-	policyRemove []string
-	policyCtl    []settings.ControlID
-	notification *settings.NotificationEntry
-}
-
-func (cs *changeSet) has(c settings.ControlID) bool { return slices.Contains(cs.controls, c) }
-
-// applyChanges checks the preconditions and makes the writes of one bucket
-// whose state st was just observed (and found to be the plan's).
-func (a *applier) applyChanges(ctx context.Context, ref settings.BucketRef, st settings.BucketState, pending []plan.Change, out *Outcome) {
-	refuse := func(what string, err error) {
-		out.Status = StatusFailed
-		out.Err = &BucketError{ref.Name, ref.Region, "refused: " + what, fmt.Errorf("%w; nothing was changed", err)}
-	}
-	cs := &changeSet{policySet: map[string]json.RawMessage{}}
-	for _, c := range pending {
-		if len(c.Impact) > 0 && !a.o.AllowImpact {
-			out.HeldBack = append(out.HeldBack, heldBack(c))
-			out.Held = append(out.Held, c.Control)
-			continue
-		}
-		if err := cs.add(ref, c); err != nil {
-			refuse(string(c.Control), err)
-			return
-		}
-	}
-	if len(cs.controls) == 0 {
-		out.Status = StatusSkipped
-		out.Err = &BucketError{ref.Name, ref.Region, "held back", errors.New(strings.Join(out.HeldBack, "; "))}
-		return
-	}
-	if what, err := a.preconditions(ref, st, cs); err != nil {
-		refuse(what, err)
-		return
-	}
-
-	steps := []struct {
-		controls []settings.ControlID
-		run      func(context.Context) (int, error)
-	}{
-		{[]settings.ControlID{settings.BlockPublicAccess}, func(ctx context.Context) (int, error) { return a.writePublicAccessBlock(ctx, ref, cs.pab) }},
-		{[]settings.ControlID{settings.ObjectOwnership}, func(ctx context.Context) (int, error) { return a.writeOwnership(ctx, ref, cs.ownership) }},
-		{[]settings.ControlID{settings.DefaultEncryption}, func(ctx context.Context) (int, error) { return a.writeEncryption(ctx, ref, cs.encryption) }},
-		{[]settings.ControlID{settings.AccessLogging}, func(ctx context.Context) (int, error) { return a.writeLogging(ctx, ref, cs.logging) }},
-		{cs.policyCtl, func(ctx context.Context) (int, error) {
-			return a.writeBucketPolicy(ctx, ref, cs.policyCtl, cs.policySet, cs.policyRemove)
-		}},
-		{[]settings.ControlID{settings.EventNotifications}, func(ctx context.Context) (int, error) {
-			return a.writeNotifications(ctx, ref, cs.notification)
-		}},
-	}
-	for _, s := range steps {
-		if len(s.controls) == 0 || !slices.ContainsFunc(s.controls, cs.has) {
-			continue
-		}
-		n, err := s.run(ctx)
-		out.Writes += n
-		if err != nil {
-			out.Status = StatusFailed
-			out.Err = &BucketError{ref.Name, ref.Region, joinControls(s.controls), err}
-			return
-		}
-	}
-	out.Status = StatusApplied
-}
-
-// add decodes one change's After into the set.
-func (cs *changeSet) add(ref settings.BucketRef, c plan.Change) error {
-	bad := func(err error) error {
-		return fmt.Errorf("the plan's after value cannot be read: %v", err)
-	}
-	var err error
-	switch c.Control {
-	case settings.BlockPublicAccess:
-		err = json.Unmarshal(c.After, &cs.pab)
-	case settings.ObjectOwnership:
-		err = json.Unmarshal(c.After, &cs.ownership)
-	case settings.DefaultEncryption:
-		err = json.Unmarshal(c.After, &cs.encryption)
-	case settings.AccessLogging:
-		if err = json.Unmarshal(c.After, &cs.logging); err == nil && cs.logging != nil && cs.logging.TargetBucket == ref.Name {
-			return errors.New("the bucket would log into itself")
-		}
-	case settings.TLSOnly, settings.AdminPolicyLock:
-		sid := settings.SidDenyInsecureTransport
-		if c.Control == settings.AdminPolicyLock {
-			sid = settings.SidDenyAdminPolicyChanges
-		}
-		cs.policyCtl = append(cs.policyCtl, c.Control)
-		if isNull(c.After) {
-			cs.policyRemove = append(cs.policyRemove, sid)
-			break
-		}
-		s, perr := settings.ParseStatement(c.After)
-		switch {
-		case perr != nil:
-			err = perr
-		case s.Sid != sid:
-			err = fmt.Errorf("the statement's Sid is %q, not %q", s.Sid, sid)
-		default:
-			cs.policySet[sid] = c.After
-		}
-	case settings.EventNotifications:
-		if err = json.Unmarshal(c.After, &cs.notification); err == nil && cs.notification != nil && cs.notification.ID != settings.NotificationID {
-			err = fmt.Errorf("the entry's Id is %q, not %q", cs.notification.ID, settings.NotificationID)
-		}
-	default:
-		return fmt.Errorf("apply does not know the control %q", c.Control)
-	}
-	if err != nil {
-		return bad(err)
-	}
-	cs.controls = append(cs.controls, c.Control)
-	return nil
-}
-
-// preconditions are checked against the state just observed, before the
-// first write: a bucket that would fail half-way is refused whole.
-func (a *applier) preconditions(ref settings.BucketRef, st settings.BucketState, cs *changeSet) (string, error) {
-	if stmt, ok := cs.policySet[settings.SidDenyAdminPolicyChanges]; ok {
-		s, _ := settings.ParseStatement(stmt) // parsed in add
-		if who := a.deniedCaller(s); who != "" {
-			return string(settings.AdminPolicyLock), fmt.Errorf("the deny names %s, which is the caller %s: it would lock s3baseline out of this bucket's policy", who, a.id.ARN)
-		}
-	}
-	if len(cs.policyCtl) > 0 {
-		if _, err := settings.MergePolicy(st.Policy, cs.policySet, cs.policyRemove); err != nil {
-			return joinControls(cs.policyCtl), err
-		}
-	}
-	if cs.notification != nil {
-		if conflicts := settings.OverlapConflicts(st.Notifications, *cs.notification); len(conflicts) > 0 {
-			return string(settings.EventNotifications), overlapError(conflicts, *cs.notification)
-		}
-	}
-	return "", nil
-}
-
-// deniedCaller returns the principal of an admin_policy_lock statement
-// that matches the caller, or "".
-func (a *applier) deniedCaller(s settings.Statement) string {
-	principals := s.Principal["AWS"]
-	for _, p := range principals {
-		if p == a.id.PrincipalARN || p == a.id.ARN {
-			return p
-		}
-		if plan.CallerDenied(a.id.ARN, []string{p}) {
-			return p
-		}
-	}
-	return ""
-}
-
-func overlapError(conflicts []settings.NotificationEntry, ours settings.NotificationEntry) error {
-	var names []string
-	for _, c := range conflicts {
-		names = append(names, settings.DescribeEntry(c))
-	}
-	return fmt.Errorf("the existing %s overlaps ours (%s), and S3 refuses overlapping configurations; narrow or remove it, or exempt the bucket",
-		strings.Join(names, " and "), strings.Join(ours.Events, ", "))
 }
 
 // bucketRecord is the journal record of a write to an aspect of ref.

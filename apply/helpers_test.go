@@ -2,12 +2,15 @@ package apply_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/s3baseline/s3baseline/apply"
 	"github.com/s3baseline/s3baseline/baselines"
@@ -157,7 +160,7 @@ func (e *env) rollback(path string) error {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return apply.Rollback(context.Background(), e.prov, apply.PlanRollback(recs), e.journal("rollback-"+filepath.Base(path)))
+	return apply.Rollback(context.Background(), e.prov, apply.PlanRollback(recs), e.journal("rollback-"+filepath.Base(path)), apply.RollbackOptions{})
 }
 
 // outcomes maps bucket names to outcomes.
@@ -190,6 +193,34 @@ func pendingBuckets(p *plan.Plan) []string {
 				break
 			}
 		}
+	}
+	return out
+}
+
+// unapplied lists "bucket control" for every change of p that apply would
+// make (not held back; with an impact only when allowImpact): after an
+// apply, a new plan must have none.
+func unapplied(p *plan.Plan, allowImpact bool) []string {
+	var out []string
+	for _, b := range p.Buckets {
+		for _, c := range b.Changes {
+			if c.Applicable(allowImpact) {
+				out = append(out, b.Name+" "+string(c.Control))
+			}
+		}
+	}
+	return out
+}
+
+// flatten lists the one-line errors of a multierror, nested ones included.
+func flatten(err error) []error {
+	var me *multierror.Error
+	if !errors.As(err, &me) {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range me.Errors {
+		out = append(out, flatten(e)...)
 	}
 	return out
 }

@@ -148,7 +148,8 @@ func TestPlanRollbackOrderAndNotes(t *testing.T) {
 	recs := []apply.Record{
 		{Seq: 1, Status: apply.RecordCreated, Kind: apply.KindKey, Region: "eu-west-1", Target: "arn:aws:kms:eu-west-1:1:key/k"},
 		{Seq: 2, Status: apply.RecordStarted, Kind: apply.KindBucket, Bucket: "logs", Region: "eu-west-1", Aspect: "policy", For: "a",
-			Controls: []settings.ControlID{settings.AccessLogging}, Before: json.RawMessage(`null`)},
+			Controls: []settings.ControlID{settings.AccessLogging}, Before: json.RawMessage(`null`),
+			After: json.RawMessage(`{"raw":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"S3BaselineServerAccessLogs\",\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"logging.s3.amazonaws.com\"},\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::logs/s3/*\"}]}"}`)},
 		{Seq: 3, Status: apply.RecordDone, Kind: apply.KindBucket, Started: 2},
 		{Seq: 4, Status: apply.RecordStarted, Kind: apply.KindBucket, Bucket: "a", Region: "eu-west-1", Aspect: "public_access_block",
 			Before: json.RawMessage(`{"block_public_acls":false,"ignore_public_acls":false,"block_public_policy":false,"restrict_public_buckets":false}`)},
@@ -165,9 +166,9 @@ func TestPlanRollbackOrderAndNotes(t *testing.T) {
 		t.Fatalf("steps (-want +got):\n%s", diff)
 	}
 	for i, want := range []string{
-		`bucket "logs" (eu-west-1): restore bucket policy as it was [journal seq 6, write never finished]; superseded by journal seq 2`,
+		`bucket "logs" (eu-west-1): restore bucket policy by statement: s3baseline's statements as they were; everyone else's statements are kept as they are now`,
 		`bucket "a" (eu-west-1): restore Block Public Access to {"block_public_acls":false,`,
-		`bucket "logs" (eu-west-1): restore bucket policy (access_logging for bucket a) to no policy (delete) [journal seq 2, write done]`,
+		`bucket "logs" (eu-west-1): restore bucket policy (access_logging for bucket a) by statement: remove S3BaselineServerAccessLogs {"Sid":"S3BaselineServerAccessLogs",`,
 		`KMS key arn:aws:kms:eu-west-1:1:key/k (eu-west-1) was created by s3baseline [journal seq 1]: left in place`,
 	} {
 		if !strings.HasPrefix(steps[i].Description, want) {

@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -135,51 +134,17 @@ func (a *applier) ensureLogTarget(ctx context.Context, target settings.BucketRef
 	return err
 }
 
-// makeCompliant plans a bucket the tool just created against its baseline
-// and applies that plan; its outcome is reported with the others.
+// makeCompliant plans a bucket the tool just created against its baseline,
+// the way plan plans every bucket (the keys the config names, the impact
+// reads), and applies that plan the way every other bucket's is applied;
+// its outcome is reported with the others. A key the plan finds missing is
+// created by the write, as for any bucket.
 func (a *applier) makeCompliant(ctx context.Context, ref settings.BucketRef) {
-	out := Outcome{Account: a.account, Bucket: ref.Name, Region: ref.Region}
-	defer func() {
-		a.mu.Lock()
-		a.extra = append(a.extra, out)
-		a.mu.Unlock()
-	}()
-	cfg := a.cfg
-	asg := cfg.Assign(ref.Name, nil, a.now())
-	if asg.Baseline == nil {
-		asg.Baseline = cfg.Baseline
-	}
-	if asg.Baseline == nil {
-		out.Status = StatusUnchanged
-		return
-	}
-	isTarget := plan.LogTarget(cfg, a.account, ref.Region) == ref.Name
-	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
-	if aspects := plan.AspectsNeeded(asg, isTarget); len(aspects) > 0 {
-		st = a.p.ObserveBucket(ctx, ref, aspects)
-		st.Name, st.Region = ref.Name, ref.Region
-	}
-	bp := plan.Diff(plan.Input{
-		State:      st,
-		Account:    settings.AccountState{AccountID: a.account, Caller: a.id.ARN},
-		Assignment: asg,
-		Desired:    plan.DesiredFor(cfg, a.account, ref, settings.KeyInfo{}, nil),
-	})
-	var pending []plan.Change
-	for _, c := range bp.Changes {
-		if c.Action != plan.NoOp {
-			pending = append(pending, c)
-		}
-	}
-	switch {
-	case len(bp.Errors) > 0:
-		out.Status = StatusFailed
-		out.Err = &BucketError{ref.Name, ref.Region, "bring the new bucket to its baseline", errors.New(strings.Join(bp.Errors, "; "))}
-	case len(pending) == 0:
-		out.Status = StatusApplied
-	default:
-		a.applyChanges(ctx, ref, st, pending, &out)
-	}
+	bp := plan.Bucket(ctx, a.p, a.cfg, settings.AccountState{AccountID: a.account, Caller: a.id.ARN}, ref, a.now())
+	out := a.bucket(ctx, bp)
+	a.mu.Lock()
+	a.extra = append(a.extra, out)
+	a.mu.Unlock()
 }
 
 // ensureTopic creates the notification topic when it does not exist and

@@ -1,11 +1,13 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -145,24 +147,27 @@ func describeRestore(r, end Record) string {
 	case RecordFailed:
 		state = "failed: " + end.Error
 	}
-	target := "as it was"
-	if isNull(r.Before) {
-		switch settings.Aspect(r.Aspect) {
-		case aspectTrail:
-			target = "to no trail (delete)"
-		case settings.AspectPolicy:
-			target = "to no policy (delete)"
-		case settings.AspectLogging:
-			target = "to off"
-		case settings.AspectNotifications:
-			target = "to no notifications"
-		case settings.AspectEncryption:
-			target = "to not configured (S3 resets it to SSE-S3: default encryption cannot be turned off since 2023)"
-		default:
-			target = "to not configured (delete)"
+	var target string
+	switch a := settings.Aspect(r.Aspect); {
+	case a == settings.AspectPolicy:
+		target = describePolicyRestore(r)
+	case a == settings.AspectNotifications:
+		target = describeNotificationRestore(r)
+	default:
+		to := "to " + compactJSON(r.Before)
+		if isNull(r.Before) {
+			switch a {
+			case aspectTrail:
+				to = "to no trail (delete)"
+			case settings.AspectLogging:
+				to = "to off"
+			case settings.AspectEncryption:
+				to = "to not configured (S3 resets it to SSE-S3: default encryption cannot be turned off since 2023)"
+			default:
+				to = "to not configured (delete)"
+			}
 		}
-	} else if a := settings.Aspect(r.Aspect); a != settings.AspectPolicy && a != settings.AspectNotifications && a != aspectTrail {
-		target = "to " + string(r.Before)
+		target = to + ", if it is still " + compactJSON(r.After) + " (what s3baseline wrote); otherwise it is left as it is and named"
 	}
 	why := ""
 	if len(r.Controls) > 0 {
@@ -173,6 +178,72 @@ func describeRestore(r, end Record) string {
 		why += ")"
 	}
 	return fmt.Sprintf("%s: restore %s%s %s [journal seq %d, write %s]", subject(r), aspectName(r), why, target, r.Seq, state)
+}
+
+// journalPolicy is a journaled policy: a bucket policy record holds a
+// settings.Policy, a topic or key record the text itself; nil for none.
+func journalPolicy(r Record, raw json.RawMessage) *settings.PolicyDocument {
+	var text string
+	if r.Kind == KindBucket {
+		var p *settings.Policy
+		if json.Unmarshal(raw, &p) != nil || p == nil {
+			return nil
+		}
+		text = p.Raw
+	} else if json.Unmarshal(raw, &text) != nil || text == "" {
+		return nil
+	}
+	doc, err := settings.ParsePolicy(text)
+	if err != nil {
+		return nil
+	}
+	return doc
+}
+
+// describePolicyRestore says which of the tool's statements the restore
+// removes or puts back, with their content; everyone else's are kept.
+func describePolicyRestore(r Record) string {
+	before, after := journalPolicy(r, r.Before), journalPolicy(r, r.After)
+	var parts []string
+	for _, sid := range settings.OwnedSids() {
+		b, inBefore := before.Owned(sid)
+		a, inAfter := after.Owned(sid)
+		switch {
+		case inBefore && (!inAfter || !a.Equivalent(b)):
+			parts = append(parts, "put back "+sid+" as "+compactJSON(b.Raw))
+		case !inBefore && inAfter:
+			parts = append(parts, "remove "+sid+" "+compactJSON(a.Raw))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "s3baseline's statements as they were")
+	}
+	return "by statement: " + strings.Join(parts, "; ") + "; everyone else's statements are kept as they are now (the policy is put back verbatim when none of theirs changed)"
+}
+
+// describeNotificationRestore says what happens to our entry.
+func describeNotificationRestore(r Record) string {
+	var before, after *settings.Notifications
+	_ = json.Unmarshal(r.Before, &before)
+	_ = json.Unmarshal(r.After, &after)
+	b, inBefore := before.Own()
+	a, inAfter := after.Own()
+	what := "our entry as it was"
+	switch {
+	case inBefore:
+		what = "put back entry " + settings.NotificationID + " as " + compactJSON(mustJSON(b))
+	case inAfter:
+		what = "remove entry " + settings.NotificationID + " " + compactJSON(mustJSON(a))
+	}
+	return "by entry: " + what + "; everyone else's entries are kept as they are now"
+}
+
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 func describeCreated(r Record) string {
@@ -190,18 +261,34 @@ func describeCreated(r Record) string {
 	return fmt.Sprintf("%s was created by s3baseline [journal seq %d]: left in place, rollback never deletes; delete it yourself once nothing uses it", what, r.Seq)
 }
 
+// RollbackOptions tune a rollback.
+type RollbackOptions struct {
+	// Force restores a setting even where someone changed it since the
+	// apply (its current value is not what the journal says the tool
+	// wrote). Policies and notification configurations are restored by
+	// statement and entry either way, so others' statements are kept.
+	Force bool
+}
+
+// ErrChangedSince is the cause of a restore that was skipped because the
+// setting is no longer what the tool wrote: someone changed it since.
+var ErrChangedSince = errors.New("changed since the apply")
+
 // Rollback restores every step's record to its before-state, in the order
 // given (PlanRollback's, newest first), journaling its own writes in j like
-// apply does, so a rollback can itself be rolled back. A document already
-// in its before-state is not written. Bucket and topic policies and
-// notification configurations are put back verbatim when nobody else
-// changed them since (the document minus what the tool owns is what it was
-// before); otherwise only the tool's statements or entry are put back as
-// they were, keeping the others' later changes. Of several writes to one
+// apply does, so a rollback can itself be rolled back. It is a three-way
+// restore: a setting is put back only where its current value is still
+// what the journal says the tool wrote (a write's after); where someone
+// changed it since, it is skipped and named (ErrChangedSince) unless
+// o.Force. Bucket, topic and key policies and notification configurations
+// are always restored by statement and entry: the tool's own are removed
+// or put back as they were, everyone else's are kept as they are now (when
+// nobody else's changed, that is the before-state verbatim). A document
+// already in its before-state is not written. Of several writes to one
 // document only the earliest is restored: its before-state is the
 // document's state before the run. The error joins one line per step that
 // could not be restored; the others go on.
-func Rollback(ctx context.Context, p Provider, steps []RollbackStep, j *Journal) error {
+func Rollback(ctx context.Context, p Provider, steps []RollbackStep, j *Journal, o RollbackOptions) error {
 	if j == nil {
 		return errors.New("rollback: no journal to record the writes in")
 	}
@@ -210,6 +297,12 @@ func Rollback(ctx context.Context, p Provider, steps []RollbackStep, j *Journal)
 		recs[i] = s.Record
 	}
 	first := earliest(recs)
+	rb := &rollback{p: p, j: j, force: o.Force, afters: map[string][]json.RawMessage{}}
+	for _, r := range recs {
+		if r.Status == RecordStarted && canRestore(r) {
+			rb.afters[documentKey(r)] = append(rb.afters[documentKey(r)], r.After)
+		}
+	}
 	var errs *multierror.Error
 	for _, s := range steps {
 		r := s.Record
@@ -223,14 +316,17 @@ func Rollback(ctx context.Context, p Provider, steps []RollbackStep, j *Journal)
 		var err error
 		switch r.Kind {
 		case KindTopic:
-			err = restoreTopicPolicy(ctx, p, j, r)
+			err = rb.topicPolicy(ctx, r)
 		case KindBucket:
-			err = restoreBucket(ctx, p, j, r)
+			err = rb.bucket(ctx, r)
 		default:
-			err = restoreAccount(ctx, p, j, r)
+			err = rb.account(ctx, r)
 		}
 		if err != nil {
 			what := fmt.Sprintf("rollback of %s (journal seq %d)", aspectName(r), r.Seq)
+			if errors.Is(err, ErrChangedSince) {
+				what = fmt.Sprintf("%s not restored (journal seq %d)", aspectName(r), r.Seq)
+			}
 			if r.Kind == KindBucket {
 				errs = multierror.Append(errs, &BucketError{r.Bucket, r.Region, what, err})
 			} else {
@@ -241,16 +337,71 @@ func Rollback(ctx context.Context, p Provider, steps []RollbackStep, j *Journal)
 	return errs.ErrorOrNil()
 }
 
+// rollback is one Rollback run.
+type rollback struct {
+	p     Provider
+	j     *Journal
+	force bool
+	// afters are, per document, the after-states of every journaled write
+	// to it: the values the tool wrote.
+	afters map[string][]json.RawMessage
+}
+
 // undoRecord is the journal record of a rollback write undoing r.
 func undoRecord(r Record) Record {
 	return Record{Account: r.Account, Kind: r.Kind, Bucket: r.Bucket, Region: r.Region, Aspect: r.Aspect,
 		Controls: r.Controls, For: r.For, Target: r.Target, Undoes: r.Seq}
 }
 
-// restoreOne is the generic restore of one bucket aspect: decode the
-// before-state, read the current value, compute the target, write it
-// journaled unless it is already there.
-func restoreOne[T any](ctx context.Context, p Provider, j *Journal, r Record, asp settings.Aspect,
+// written reports whether cur is a value the tool wrote to r's document.
+func written[T any](rb *rollback, r Record, cur *T, same func(a, b *T) bool) bool {
+	for _, raw := range rb.afters[documentKey(r)] {
+		var after *T
+		if json.Unmarshal(raw, &after) == nil && same(cur, after) {
+			return true
+		}
+	}
+	return false
+}
+
+// threeWay decides a whole document's restore: nothing to do when it is
+// already the before-state; restore when it is what the tool wrote (or
+// with force); otherwise ErrChangedSince, naming the current value.
+func threeWay[T any](rb *rollback, r Record, cur, before *T, same func(a, b *T) bool) (restore bool, err error) {
+	switch {
+	case same(cur, before):
+		return false, nil
+	case written(rb, r, cur, same) || rb.force:
+		return true, nil
+	}
+	return false, fmt.Errorf("it is now %s, not what s3baseline wrote, so it is left as it is (rollback --force restores it anyway): %w", describeValue(cur), ErrChangedSince)
+}
+
+// restoreWhole is the three-way restore of one bucket aspect the tool
+// owns whole (Block Public Access, ownership, encryption, logging).
+func restoreWhole[T any](ctx context.Context, rb *rollback, r Record, asp settings.Aspect,
+	get func(*settings.BucketState) *T, same func(a, b *T) bool,
+	put func(context.Context, settings.BucketRef, *T) error,
+) error {
+	var before *T
+	if err := json.Unmarshal(r.Before, &before); err != nil {
+		return fmt.Errorf("the journal's before-state cannot be read: %v", err)
+	}
+	ref := settings.BucketRef{Name: r.Bucket, Region: r.Region}
+	cur, err := readAspect(ctx, rb.p, ref, asp, get)
+	if err != nil {
+		return err
+	}
+	if restore, err := threeWay(rb, r, cur, before, same); !restore || err != nil {
+		return err
+	}
+	return journaledWrite(ctx, rb.j, undoRecord(r), cur, before, func(ctx context.Context) error { return put(ctx, ref, before) })
+}
+
+// restoreMerged is the restore of a document shared with others (a
+// policy, a notification configuration): the target is computed from the
+// current document, keeping everyone else's part.
+func restoreMerged[T any](ctx context.Context, rb *rollback, r Record, asp settings.Aspect,
 	get func(*settings.BucketState) *T,
 	target func(cur, before *T) (*T, error),
 	same func(cur, target *T) bool,
@@ -261,7 +412,7 @@ func restoreOne[T any](ctx context.Context, p Provider, j *Journal, r Record, as
 		return fmt.Errorf("the journal's before-state cannot be read: %v", err)
 	}
 	ref := settings.BucketRef{Name: r.Bucket, Region: r.Region}
-	cur, err := readAspect(ctx, p, ref, asp, get)
+	cur, err := readAspect(ctx, rb.p, ref, asp, get)
 	if err != nil {
 		return err
 	}
@@ -272,46 +423,43 @@ func restoreOne[T any](ctx context.Context, p Provider, j *Journal, r Record, as
 	if same(cur, want) {
 		return nil
 	}
-	return journaledWrite(ctx, j, undoRecord(r), cur, want, func(ctx context.Context) error { return put(ctx, ref, want) })
+	return journaledWrite(ctx, rb.j, undoRecord(r), cur, want, func(ctx context.Context) error { return put(ctx, ref, want) })
 }
 
-func verbatim[T any](_, before *T) (*T, error) { return before, nil }
-
-func restoreBucket(ctx context.Context, p Provider, j *Journal, r Record) error {
+func (rb *rollback) bucket(ctx context.Context, r Record) error {
+	p := rb.p
 	switch settings.Aspect(r.Aspect) {
 	case settings.AspectPublicAccessBlock:
-		return restoreOne(ctx, p, j, r, settings.AspectPublicAccessBlock,
+		return restoreWhole(ctx, rb, r, settings.AspectPublicAccessBlock,
 			func(st *settings.BucketState) *settings.PublicAccessBlock { return st.PublicAccessBlock },
-			verbatim, equalPtr, p.PutPublicAccessBlock)
+			equalPtr, p.PutPublicAccessBlock)
 	case settings.AspectOwnership:
-		return restoreOne(ctx, p, j, r, settings.AspectOwnership,
+		return restoreWhole(ctx, rb, r, settings.AspectOwnership,
 			func(st *settings.BucketState) *settings.Ownership { return st.Ownership },
-			verbatim, equalPtr, p.PutOwnership)
+			equalPtr, p.PutOwnership)
 	case settings.AspectEncryption:
-		return restoreOne(ctx, p, j, r, settings.AspectEncryption,
+		return restoreWhole(ctx, rb, r, settings.AspectEncryption,
 			func(st *settings.BucketState) *settings.Encryption { return st.Encryption },
-			verbatim,
 			func(cur, want *settings.Encryption) bool {
 				if want == nil {
 					// Not configured cannot come back (S3 resets to
 					// SSE-S3); plain SSE-S3 is as close as it gets.
 					return cur == nil || (cur.Algorithm == settings.SSES3 && cur.KMSKeyID == "" && !cur.BucketKeyEnabled)
 				}
-				return cur != nil && cur.Algorithm == want.Algorithm && cur.KMSKeyID == want.KMSKeyID && cur.BucketKeyEnabled == want.BucketKeyEnabled
+				return sameEncryption(cur, want)
 			},
 			p.PutEncryption)
 	case settings.AspectLogging:
-		return restoreOne(ctx, p, j, r, settings.AspectLogging,
+		return restoreWhole(ctx, rb, r, settings.AspectLogging,
 			func(st *settings.BucketState) *settings.Logging { return st.Logging },
-			verbatim,
-			func(cur, want *settings.Logging) bool { return equalPtr(normalLogging(cur), normalLogging(want)) },
+			settings.SameLogging,
 			p.PutLogging)
 	case settings.AspectPolicy:
-		return restoreOne(ctx, p, j, r, settings.AspectPolicy,
+		return restoreMerged(ctx, rb, r, settings.AspectPolicy,
 			func(st *settings.BucketState) *settings.Policy { return st.Policy },
 			restorePolicyTarget, samePolicyText, p.PutPolicy)
 	case settings.AspectNotifications:
-		return restoreOne(ctx, p, j, r, settings.AspectNotifications,
+		return restoreMerged(ctx, rb, r, settings.AspectNotifications,
 			func(st *settings.BucketState) *settings.Notifications { return st.Notifications },
 			restoreNotificationsTarget, sameJSON[settings.Notifications], p.PutNotifications)
 	}
@@ -321,13 +469,13 @@ func restoreBucket(ctx context.Context, p Provider, j *Journal, r Record) error 
 // othersDigest is the state digest of one aspect of a bucket: the
 // document minus what the tool owns, normalised (plan.StateDigest).
 func othersDigest(st settings.BucketState, asp settings.Aspect) string {
-	st.Observed = []settings.Aspect{asp}
-	return plan.StateDigest(st)
+	return plan.AspectDigest(st, asp)
 }
 
-// restorePolicyTarget is the before-policy verbatim when nobody else changed
-// the policy since; otherwise the current policy with the tool's statements
-// put back as they were before.
+// restorePolicyTarget restores a policy by statement: the before-policy
+// verbatim when nobody else's statements changed since; otherwise the
+// current policy with the tool's statements put back as they were before
+// (removed where there were none), everyone else's kept as they are now.
 func restorePolicyTarget(cur, before *settings.Policy) (*settings.Policy, error) {
 	if othersDigest(settings.BucketState{Policy: cur}, settings.AspectPolicy) ==
 		othersDigest(settings.BucketState{Policy: before}, settings.AspectPolicy) {
@@ -342,8 +490,7 @@ func restorePolicyTarget(cur, before *settings.Policy) (*settings.Policy, error)
 	}
 	set := map[string]json.RawMessage{}
 	var remove []string
-	for _, sid := range []string{settings.SidDenyInsecureTransport, settings.SidDenyAdminPolicyChanges, settings.SidServerAccessLogs, settings.SidAllowS3Publish,
-		settings.SidCloudTrailAclCheck, settings.SidCloudTrailWrite, settings.SidCloudTrailKey} {
+	for _, sid := range settings.OwnedSids() {
 		if s, ok := bdoc.Owned(sid); ok {
 			set[sid] = s.Raw
 		} else {
@@ -383,14 +530,14 @@ func sameJSON[T any](a, b *T) bool {
 	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
-// restoreTopicPolicy puts a topic's policy back; a topic always has a
-// policy, so a before-state with none has the tool's statement removed.
-func restoreTopicPolicy(ctx context.Context, p Provider, j *Journal, r Record) error {
+// topicPolicy puts a topic's policy back by statement; a topic always has
+// a policy, so a before-state with none has the tool's statement removed.
+func (rb *rollback) topicPolicy(ctx context.Context, r Record) error {
 	var beforeText *string
 	if err := json.Unmarshal(r.Before, &beforeText); err != nil {
 		return fmt.Errorf("the journal's before-state cannot be read: %v", err)
 	}
-	t, err := p.Topic(ctx, r.Target)
+	t, err := rb.p.Topic(ctx, r.Target)
 	if err != nil {
 		return err
 	}
@@ -418,7 +565,75 @@ func restoreTopicPolicy(ctx context.Context, p Provider, j *Journal, r Record) e
 	if samePolicyText(cur, want) {
 		return nil
 	}
-	return journaledWrite(ctx, j, undoRecord(r), topicText(cur), want.Raw, func(ctx context.Context) error {
-		return p.PutTopicPolicy(ctx, r.Target, want.Raw)
+	return journaledWrite(ctx, rb.j, undoRecord(r), topicText(cur), want.Raw, func(ctx context.Context) error {
+		return rb.p.PutTopicPolicy(ctx, r.Target, want.Raw)
 	})
+}
+
+// account puts an account-level record's before-state back: the account's
+// Block Public Access and the trail three-way, the trail key's policy by
+// statement.
+func (rb *rollback) account(ctx context.Context, r Record) error {
+	p, j := rb.p, rb.j
+	switch r.Kind {
+	case KindAccount:
+		var before *settings.PublicAccessBlock
+		if err := json.Unmarshal(r.Before, &before); err != nil {
+			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
+		}
+		cur, err := p.AccountPublicAccessBlock(ctx)
+		if err != nil {
+			return err
+		}
+		if restore, err := threeWay(rb, r, cur, before, equalPtr[settings.PublicAccessBlock]); !restore || err != nil {
+			return err
+		}
+		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
+			return p.PutAccountPublicAccessBlock(ctx, before)
+		})
+	case KindTrail:
+		var before *settings.Trail
+		if err := json.Unmarshal(r.Before, &before); err != nil {
+			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
+		}
+		cur, err := p.Trail(ctx, r.Region, r.Target)
+		if err != nil {
+			return err
+		}
+		same := func(a, b *settings.Trail) bool { return sameJSON(comparableTrail(a), comparableTrail(b)) }
+		if restore, err := threeWay(rb, r, cur, before, same); !restore || err != nil {
+			return err
+		}
+		return journaledWrite(ctx, j, undoRecord(r), cur, before, func(ctx context.Context) error {
+			if before == nil {
+				return p.DeleteTrail(ctx, r.Region, r.Target)
+			}
+			return p.PutTrail(ctx, *before)
+		})
+	case KindKey:
+		var beforeText string
+		if err := json.Unmarshal(r.Before, &beforeText); err != nil {
+			return fmt.Errorf("the journal's before-state cannot be read: %v", err)
+		}
+		text, err := p.KeyPolicy(ctx, r.Region, r.Target)
+		if err != nil {
+			return err
+		}
+		want, err := restorePolicyTarget(&settings.Policy{Raw: text}, &settings.Policy{Raw: beforeText})
+		if err != nil {
+			return err
+		}
+		if want == nil {
+			// A key always has a policy: nothing of others' would remain,
+			// so the before text (which had none of ours) is the target.
+			want = &settings.Policy{Raw: beforeText}
+		}
+		if want.Raw == text {
+			return nil
+		}
+		return journaledWrite(ctx, j, undoRecord(r), text, want.Raw, func(ctx context.Context) error {
+			return p.PutKeyPolicy(ctx, r.Region, r.Target, want.Raw)
+		})
+	}
+	return fmt.Errorf("cannot restore kind %q", r.Kind)
 }

@@ -8,13 +8,16 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
 // rmw is the read-modify-write of one aspect of a bucket. Under the
 // bucket's lock it re-reads the aspect, asks next what to write given the
-// current value (or to skip, when it is already in place), and makes the
-// write journaled. It returns the number of writes made (0 or 1).
+// current value (or to skip, when it is already in place; or an error,
+// ErrStale among them, when it must not be written), and makes the write
+// journaled with that current value as its before-state. It returns the
+// number of writes made (0 or 1).
 func rmw[T any](ctx context.Context, a *applier, ref settings.BucketRef, asp settings.Aspect, rec Record,
 	get func(*settings.BucketState) *T,
 	next func(cur *T) (want *T, skip bool, err error),
@@ -55,119 +58,311 @@ func equalPtr[T comparable](a, b *T) bool {
 	return *a == *b
 }
 
-func (a *applier) writePublicAccessBlock(ctx context.Context, ref settings.BucketRef, want *settings.PublicAccessBlock) (int, error) {
-	return rmw(ctx, a, ref, settings.AspectPublicAccessBlock,
-		a.bucketRecord(ref, settings.AspectPublicAccessBlock, []settings.ControlID{settings.BlockPublicAccess}),
-		func(st *settings.BucketState) *settings.PublicAccessBlock { return st.PublicAccessBlock },
-		func(cur *settings.PublicAccessBlock) (*settings.PublicAccessBlock, bool, error) {
-			return want, equalPtr(cur, want), nil
-		},
-		func(ctx context.Context, v *settings.PublicAccessBlock) error {
-			return a.p.PutPublicAccessBlock(ctx, ref, v)
-		})
+// staleError says which part of a document differs from what the plan saw.
+func staleError(what string, cur any) error {
+	return fmt.Errorf("%s is now %s, not what the plan saw; nothing was written: %w", what, describeValue(cur), ErrStale)
 }
 
-func (a *applier) writeOwnership(ctx context.Context, ref settings.BucketRef, want *settings.Ownership) (int, error) {
-	return rmw(ctx, a, ref, settings.AspectOwnership,
-		a.bucketRecord(ref, settings.AspectOwnership, []settings.ControlID{settings.ObjectOwnership}),
-		func(st *settings.BucketState) *settings.Ownership { return st.Ownership },
-		func(cur *settings.Ownership) (*settings.Ownership, bool, error) {
-			return want, equalPtr(cur, want), nil
-		},
-		func(ctx context.Context, v *settings.Ownership) error { return a.p.PutOwnership(ctx, ref, v) })
+// staleChanged says that a part of a document the plan pinned changed.
+func staleChanged(what string) error {
+	return fmt.Errorf("%s changed since the plan was made; nothing was written: %w", what, ErrStale)
 }
 
-// writeEncryption puts the default encryption rule, with the configured
-// key's ARN: a key the plan found missing is created first (once per
-// region) when settings.encryption.create_key allows it.
-func (a *applier) writeEncryption(ctx context.Context, ref settings.BucketRef, want *settings.Encryption) (int, error) {
-	if want != nil && want.KMSKeyID != "" && want.KeyARN == "" &&
-		(want.Algorithm == settings.SSEKMS || want.Algorithm == settings.SSEKMSDSS) {
-		info, err := a.ensureKey(ctx, ref.Region, want.KMSKeyID)
+func describeValue(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return "absent"
+	}
+	return string(b)
+}
+
+// bucketWrites makes one bucket's writes, each compared and swapped
+// against the plan's before-state of its controls.
+type bucketWrites struct {
+	a   *applier
+	ref settings.BucketRef
+	bp  plan.BucketPlan
+	cs  *changeSet
+	out *Outcome
+}
+
+func (w *bucketWrites) record(asp settings.Aspect, controls []settings.ControlID) Record {
+	return w.a.bucketRecord(w.ref, asp, controls)
+}
+
+// before decodes the plan's before-state of control c.
+func before[T any](w *bucketWrites, c settings.ControlID) (*T, error) {
+	var v *T
+	if err := json.Unmarshal(w.cs.byControl[c].Before, &v); err != nil {
+		return nil, fmt.Errorf("the plan's before value cannot be read: %v", err)
+	}
+	return v, nil
+}
+
+// whole is the compare and swap of a document one control owns whole:
+// written when it is still the plan's before, skipped when it is already
+// the plan's after, stale otherwise.
+func whole[T any](w *bucketWrites, c settings.ControlID, asp settings.Aspect, want *T,
+	get func(*settings.BucketState) *T, same func(a, b *T) bool, put func(context.Context, settings.BucketRef, *T) error) func(context.Context, []settings.ControlID) (int, error) {
+	return func(ctx context.Context, controls []settings.ControlID) (int, error) {
+		prior, err := before[T](w, c)
 		if err != nil {
 			return 0, err
 		}
-		w := *want
-		w.KMSKeyID, w.KeyARN = info.ARN, info.ARN
-		want = &w
+		n, err := rmw(ctx, w.a, w.ref, asp, w.record(asp, controls), get,
+			func(cur *T) (*T, bool, error) {
+				switch {
+				case same(cur, want):
+					return nil, true, nil
+				case !same(cur, prior):
+					return nil, false, staleError("the bucket's "+string(asp), cur)
+				}
+				return want, false, nil
+			},
+			func(ctx context.Context, v *T) error { return put(ctx, w.ref, v) })
+		if err == nil {
+			w.out.applied(controls...)
+		}
+		return n, err
 	}
-	return rmw(ctx, a, ref, settings.AspectEncryption,
-		a.bucketRecord(ref, settings.AspectEncryption, []settings.ControlID{settings.DefaultEncryption}),
-		func(st *settings.BucketState) *settings.Encryption { return st.Encryption },
-		func(cur *settings.Encryption) (*settings.Encryption, bool, error) {
-			return want, sameEncryption(cur, want), nil
-		},
-		func(ctx context.Context, v *settings.Encryption) error { return a.p.PutEncryption(ctx, ref, v) })
 }
 
-// sameEncryption compares the rule S3 stores: algorithm, key and Bucket
-// Key; the key matches by its text or by its resolved ARN.
+func (w *bucketWrites) publicAccessBlock(ctx context.Context, controls []settings.ControlID) (int, error) {
+	return whole(w, settings.BlockPublicAccess, settings.AspectPublicAccessBlock, w.cs.pab,
+		func(st *settings.BucketState) *settings.PublicAccessBlock { return st.PublicAccessBlock },
+		equalPtr[settings.PublicAccessBlock], w.a.p.PutPublicAccessBlock)(ctx, controls)
+}
+
+func (w *bucketWrites) ownership(ctx context.Context, controls []settings.ControlID) (int, error) {
+	return whole(w, settings.ObjectOwnership, settings.AspectOwnership, w.cs.ownership,
+		func(st *settings.BucketState) *settings.Ownership { return st.Ownership },
+		equalPtr[settings.Ownership], w.a.p.PutOwnership)(ctx, controls)
+}
+
+// encryption writes default_encryption and block_sse_c as one rule: each
+// owns its part (the algorithm, key and Bucket Key; the blocked encryption
+// types), and the rest of the rule is what the plan saw. A key the plan
+// found missing is created first (once per region) when
+// settings.encryption.create_key allows it.
+func (w *bucketWrites) encryption(ctx context.Context, controls []settings.ControlID) (int, error) {
+	var prior *settings.Encryption
+	for _, c := range controls {
+		b, err := before[settings.Encryption](w, c)
+		if err != nil {
+			return 0, err
+		}
+		if c != controls[0] && !settings.SameRule(b, prior) {
+			return 0, errors.New("the plan's controls disagree on the rule's before value")
+		}
+		prior = b
+	}
+	algo := w.cs.encryption
+	if algo != nil && algo.KMSKeyID != "" && algo.KeyARN == "" && isKMSRule(algo) {
+		info, err := w.a.ensureKey(ctx, w.ref.Region, algo.KMSKeyID)
+		if err != nil {
+			return 0, err
+		}
+		e := *algo
+		e.KMSKeyID, e.KeyARN = info.ARN, info.ARN
+		algo = &e
+	}
+	want := mergeRule(prior, algo, w.cs.sseC)
+	n, err := rmw(ctx, w.a, w.ref, settings.AspectEncryption, w.record(settings.AspectEncryption, controls),
+		func(st *settings.BucketState) *settings.Encryption { return st.Encryption },
+		func(cur *settings.Encryption) (*settings.Encryption, bool, error) {
+			switch {
+			case sameEncryption(cur, want):
+				return nil, true, nil
+			case !settings.SameRule(cur, prior):
+				return nil, false, staleError("the bucket's default encryption rule", cur)
+			}
+			return want, false, nil
+		},
+		func(ctx context.Context, v *settings.Encryption) error { return w.a.p.PutEncryption(ctx, w.ref, v) })
+	if err == nil {
+		w.out.applied(controls...)
+	}
+	return n, err
+}
+
+// mergeRule is the rule the plan saw (prior) with default_encryption's
+// algorithm, key and Bucket Key (algo) and block_sse_c's blocked
+// encryption types (sseC) put in; either may be nil.
+func mergeRule(prior, algo, sseC *settings.Encryption) *settings.Encryption {
+	out := settings.Encryption{Algorithm: settings.SSES3}
+	if prior != nil {
+		out = *prior
+		out.BlockedEncryptionTypes = slices.Clone(prior.BlockedEncryptionTypes)
+	}
+	out.KeyARN, out.KeyManager = "", ""
+	if algo != nil {
+		out.Algorithm, out.KMSKeyID, out.BucketKeyEnabled, out.KeyARN = algo.Algorithm, algo.KMSKeyID, algo.BucketKeyEnabled, algo.KeyARN
+	}
+	if sseC != nil {
+		out.BlockedEncryptionTypes = slices.Clone(sseC.BlockedEncryptionTypes)
+	}
+	return &out
+}
+
+func isKMSRule(e *settings.Encryption) bool {
+	return e.Algorithm == settings.SSEKMS || e.Algorithm == settings.SSEKMSDSS
+}
+
+// sameEncryption compares the rule S3 stores; the key matches by its text
+// or by its resolved ARN.
 func sameEncryption(cur, want *settings.Encryption) bool {
 	if cur == nil || want == nil {
 		return cur == nil && want == nil
 	}
-	sameKey := cur.KMSKeyID == want.KMSKeyID || (cur.KeyARN != "" && cur.KeyARN == want.KeyARN)
-	return cur.Algorithm == want.Algorithm && cur.BucketKeyEnabled == want.BucketKeyEnabled && sameKey
+	c := *cur
+	if c.KeyARN != "" && c.KeyARN == want.KeyARN {
+		c.KMSKeyID = want.KMSKeyID
+	}
+	return settings.SameRule(&c, want)
 }
 
-// writeLogging makes sure the region's log bucket exists and lets log
-// delivery write to it, then turns logging on: S3 refuses a logging
-// configuration whose target does not grant delivery (aws-semantics §2).
-func (a *applier) writeLogging(ctx context.Context, ref settings.BucketRef, want *settings.Logging) (int, error) {
+// logging makes sure the region's log bucket exists and lets log delivery
+// write to it, then turns logging on: S3 refuses a logging configuration
+// whose target does not grant delivery (aws-semantics §2).
+func (w *bucketWrites) logging(ctx context.Context, controls []settings.ControlID) (int, error) {
+	want := w.cs.logging
+	prior, err := before[settings.Logging](w, settings.AccessLogging)
+	if err != nil {
+		return 0, err
+	}
 	writes := 0
 	if want != nil {
-		target := settings.BucketRef{Name: want.TargetBucket, Region: ref.Region}
-		if err := a.ensureLogTarget(ctx, target); err != nil {
+		// Check first, so a stale bucket does not get a grant made for it.
+		cur, err := readAspect(ctx, w.a.p, w.ref, settings.AspectLogging, func(st *settings.BucketState) *settings.Logging { return st.Logging })
+		if err != nil {
 			return 0, err
 		}
-		rec := a.bucketRecord(target, settings.AspectPolicy, []settings.ControlID{settings.AccessLogging})
-		rec.For = ref.Name
-		n, err := a.mergeBucketPolicy(ctx, target, rec, map[string]json.RawMessage{
-			settings.SidServerAccessLogs: LogDeliveryStatement(target.Name, want.TargetPrefix, a.account),
+		if settings.SameLogging(cur, want) {
+			w.out.applied(controls...)
+			return 0, nil
+		}
+		if !settings.SameLogging(cur, prior) {
+			return 0, staleError("the bucket's server access logging", cur)
+		}
+		target := settings.BucketRef{Name: want.TargetBucket, Region: w.ref.Region}
+		if err := w.a.ensureLogTarget(ctx, target); err != nil {
+			return 0, err
+		}
+		rec := w.a.bucketRecord(target, settings.AspectPolicy, []settings.ControlID{settings.AccessLogging})
+		rec.For = w.ref.Name
+		n, err := w.a.mergeBucketPolicy(ctx, target, rec, map[string]json.RawMessage{
+			settings.SidServerAccessLogs: LogDeliveryStatement(target.Name, want.TargetPrefix, w.a.account),
 		}, nil)
 		writes += n
 		if err != nil {
 			return writes, fmt.Errorf("grant log delivery on s3://%s: %w", target.Name, err)
 		}
 	}
-	n, err := rmw(ctx, a, ref, settings.AspectLogging,
-		a.bucketRecord(ref, settings.AspectLogging, []settings.ControlID{settings.AccessLogging}),
+	n, err := whole(w, settings.AccessLogging, settings.AspectLogging, want,
 		func(st *settings.BucketState) *settings.Logging { return st.Logging },
-		func(cur *settings.Logging) (*settings.Logging, bool, error) {
-			return want, equalPtr(normalLogging(cur), normalLogging(want)), nil
-		},
-		func(ctx context.Context, v *settings.Logging) error { return a.p.PutLogging(ctx, ref, v) })
+		settings.SameLogging,
+		w.a.p.PutLogging)(ctx, controls)
 	return writes + n, err
 }
 
-// normalLogging applies S3's defaults: no key format is simple, a
-// partitioned format without a date source is EventTime.
-func normalLogging(l *settings.Logging) *settings.Logging {
-	if l == nil {
-		return nil
-	}
-	n := *l
-	if n.KeyFormat == "" {
-		n.KeyFormat = settings.KeyFormatSimple
-	}
-	if n.KeyFormat == settings.KeyFormatPartitioned && n.PartitionDateSource == "" {
-		n.PartitionDateSource = settings.EventTime
-	}
-	if n.KeyFormat == settings.KeyFormatSimple {
-		n.PartitionDateSource = ""
-	}
-	return &n
+// othersUnchanged reports whether the part of a document that is not the
+// tool's is what the plan saw (its aspect digest leaves our statements and
+// entry out); true when the plan did not pin it.
+func (w *bucketWrites) othersUnchanged(st settings.BucketState, asp settings.Aspect) bool {
+	want, ok := w.bp.AspectDigests[asp]
+	st.Name, st.Region = w.ref.Name, w.ref.Region
+	return !ok || plan.AspectDigest(st, asp) == want
 }
 
-// writeBucketPolicy writes tls_only and admin_policy_lock together, as one
-// read-modify-write of the bucket policy.
-func (a *applier) writeBucketPolicy(ctx context.Context, ref settings.BucketRef, controls []settings.ControlID, set map[string]json.RawMessage, remove []string) (int, error) {
-	return a.mergeBucketPolicy(ctx, ref, a.bucketRecord(ref, settings.AspectPolicy, controls), set, remove)
+// policy writes tls_only and admin_policy_lock together, as one
+// read-modify-write of the bucket policy. Each control's statement is
+// compared with the plan's before: a control whose statement someone
+// changed since is stale and its statement is left as it is; the others'
+// statements are written. Anyone else's statements changed since make
+// both stale.
+func (w *bucketWrites) policy(ctx context.Context, controls []settings.ControlID) (int, error) {
+	var done, stale []settings.ControlID
+	var staleWhy []string
+	n, err := rmw(ctx, w.a, w.ref, settings.AspectPolicy, w.record(settings.AspectPolicy, controls),
+		func(st *settings.BucketState) *settings.Policy { return st.Policy },
+		func(cur *settings.Policy) (*settings.Policy, bool, error) {
+			if !w.othersUnchanged(settings.BucketState{Policy: cur}, settings.AspectPolicy) {
+				return nil, false, staleChanged("others' statements in the bucket policy")
+			}
+			var doc *settings.PolicyDocument
+			if cur != nil {
+				var err error
+				if doc, err = settings.ParsePolicy(cur.Raw); err != nil {
+					return nil, false, fmt.Errorf("the current bucket policy: %w", err)
+				}
+			}
+			edit := map[settings.ControlID]json.RawMessage{}
+			for _, c := range controls {
+				ch := w.cs.byControl[c]
+				have, haveOK := doc.Owned(policySid(c))
+				switch {
+				case sameStatement(have, haveOK, ch.After):
+					done = append(done, c)
+				case sameStatement(have, haveOK, ch.Before):
+					edit[c] = w.cs.policy[c]
+				default:
+					stale = append(stale, c)
+					staleWhy = append(staleWhy, fmt.Sprintf("%s: the statement %s is now %s", c, policySid(c), statementText(have, haveOK)))
+				}
+			}
+			if len(edit) == 0 {
+				return nil, true, nil
+			}
+			set, remove := policyEdit(edit)
+			merged, err := settings.MergePolicy(cur, set, remove)
+			if err != nil {
+				return nil, false, err
+			}
+			for c := range edit {
+				done = append(done, c)
+			}
+			return merged, false, nil
+		},
+		func(ctx context.Context, v *settings.Policy) error { return w.a.p.PutPolicy(ctx, w.ref, v) })
+	if err != nil {
+		return n, err
+	}
+	w.out.applied(done...)
+	for i, c := range stale {
+		w.out.stale(c, staleWhy[i]+", not what the plan saw")
+	}
+	return n, nil
+}
+
+// sameStatement reports whether the current owned statement (have, or
+// none) is the plan's value raw (a statement, or null for none), compared
+// as IAM reads them.
+func sameStatement(have settings.Statement, ok bool, raw json.RawMessage) bool {
+	if isNull(raw) {
+		return !ok
+	}
+	if !ok {
+		return false
+	}
+	want, err := settings.ParseStatement(raw)
+	return err == nil && have.Equivalent(want) && have.Sid == want.Sid
+}
+
+func statementText(s settings.Statement, ok bool) string {
+	if !ok {
+		return "absent"
+	}
+	return strings.Join(strings.Fields(string(s.Raw)), "")
 }
 
 // mergeBucketPolicy merges owned statements into a bucket's current policy
 // (re-read under the bucket's lock) and writes it unless they are already
-// in place.
+// in place. It is for the shared resources (the log bucket's grant), which
+// the plan did not judge: only our own statements change, so there is
+// nothing of anyone else's to compare.
 func (a *applier) mergeBucketPolicy(ctx context.Context, ref settings.BucketRef, rec Record, set map[string]json.RawMessage, remove []string) (int, error) {
 	return rmw(ctx, a, ref, settings.AspectPolicy, rec,
 		func(st *settings.BucketState) *settings.Policy { return st.Policy },
@@ -213,38 +408,73 @@ func ownedInPlace(cur *settings.Policy, set map[string]json.RawMessage, remove [
 	return true
 }
 
-// writeNotifications makes sure the region's topic exists and lets S3
-// publish to it, then merges our entry into the bucket's current
-// notification configuration.
-func (a *applier) writeNotifications(ctx context.Context, ref settings.BucketRef, ours *settings.NotificationEntry) (int, error) {
+// notifications makes sure the region's topic exists and lets S3 publish
+// to it, then merges our entry into the bucket's current notification
+// configuration: when our entry is still the plan's before and nobody
+// else's changed since.
+func (w *bucketWrites) notifications(ctx context.Context, controls []settings.ControlID) (int, error) {
+	ours := w.cs.notification
+	prior, err := before[settings.NotificationEntry](w, settings.EventNotifications)
+	if err != nil {
+		return 0, err
+	}
+	check := func(cur *settings.Notifications) (skip bool, err error) {
+		own, ok := cur.Own()
+		switch {
+		case ours != nil && ok && sameEntry(own, *ours), ours == nil && !ok:
+			return true, nil
+		case !w.othersUnchanged(settings.BucketState{Notifications: cur}, settings.AspectNotifications):
+			return false, staleChanged("others' entries in the bucket's notification configuration")
+		case (prior == nil) != !ok || (prior != nil && !sameEntry(own, *prior)):
+			var now any
+			if ok {
+				now = own
+			}
+			return false, staleError("the notification "+settings.NotificationID, now)
+		}
+		return false, nil
+	}
 	writes := 0
 	if ours != nil && ours.Kind == settings.DestTopic {
-		if err := a.ensureTopic(ctx, ours.ARN); err != nil {
+		cur, err := readAspect(ctx, w.a.p, w.ref, settings.AspectNotifications, func(st *settings.BucketState) *settings.Notifications { return st.Notifications })
+		if err != nil {
 			return 0, err
 		}
-		n, err := a.writeTopicGrant(ctx, ref, ours.ARN)
+		if skip, err := check(cur); err != nil || skip {
+			if err == nil {
+				w.out.applied(controls...)
+			}
+			return 0, err
+		}
+		if err := w.a.ensureTopic(ctx, ours.ARN); err != nil {
+			return 0, err
+		}
+		n, err := w.a.writeTopicGrant(ctx, w.ref, ours.ARN)
 		writes += n
 		if err != nil {
 			return writes, fmt.Errorf("grant S3 publishing on %s: %w", ours.ARN, err)
 		}
 	}
-	n, err := rmw(ctx, a, ref, settings.AspectNotifications,
-		a.bucketRecord(ref, settings.AspectNotifications, []settings.ControlID{settings.EventNotifications}),
+	n, err := rmw(ctx, w.a, w.ref, settings.AspectNotifications, w.record(settings.AspectNotifications, controls),
 		func(st *settings.BucketState) *settings.Notifications { return st.Notifications },
 		func(cur *settings.Notifications) (*settings.Notifications, bool, error) {
-			own, ok := cur.Own()
-			if ours == nil {
-				return settings.MergeNotifications(cur, nil), !ok, nil
+			if skip, err := check(cur); err != nil || skip {
+				return nil, skip, err
 			}
-			if ok && sameEntry(own, *ours) {
-				return nil, true, nil
+			if ours == nil {
+				return settings.MergeNotifications(cur, nil), false, nil
 			}
 			if conflicts := settings.OverlapConflicts(cur, *ours); len(conflicts) > 0 {
 				return nil, false, overlapError(conflicts, *ours)
 			}
 			return settings.MergeNotifications(cur, ours), false, nil
 		},
-		func(ctx context.Context, v *settings.Notifications) error { return a.p.PutNotifications(ctx, ref, v) })
+		func(ctx context.Context, v *settings.Notifications) error {
+			return w.a.p.PutNotifications(ctx, w.ref, v)
+		})
+	if err == nil {
+		w.out.applied(controls...)
+	}
 	return writes + n, err
 }
 
