@@ -27,7 +27,8 @@ func applyConfig() string { return filepath.Join(repoTestdata, "apply.yaml") }
 func comparable(s emulator.Snapshot) emulator.Snapshot {
 	for name, b := range s.Buckets {
 		if b.Encryption == nil {
-			b.Encryption = &emulator.Encryption{Algorithm: "AES256"}
+			// What DeleteBucketEncryption leaves: the new-bucket default.
+			b.Encryption = &emulator.Encryption{Algorithm: "AES256", BlockedEncryptionTypes: []string{"SSE-C"}}
 			s.Buckets[name] = b
 		}
 	}
@@ -49,7 +50,7 @@ func TestApplyConverges(t *testing.T) {
 	before := srv.Snapshot()
 	journal := filepath.Join(t.TempDir(), "journal.jsonl")
 
-	r := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal)
+	r := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal, "--allow-impact")
 	if r.code != 0 {
 		t.Fatalf("apply exited %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
@@ -139,8 +140,9 @@ func slicesContainsJSON[T any](list []T, v T) bool {
 }
 
 // TestApplyRefusesOverlap: where S3 would refuse our notification (the
-// bucket's own queue overlaps it), apply refuses the bucket before its
-// first write, says why, and leaves it exactly as it was.
+// bucket's own queue overlaps it), apply holds that control back before the
+// first write, says why, leaves the notification configuration exactly as
+// it was, and applies the bucket's other controls and the other buckets.
 func TestApplyRefusesOverlap(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	before := srv.Snapshot()
@@ -149,20 +151,24 @@ func TestApplyRefusesOverlap(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("apply exited %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !containsAll(r.stderr, `bucket "shared-data" (eu-west-1)`, "overlap") {
-		t.Errorf("stderr does not name the refused bucket and why: %q", r.stderr)
+	if !containsAll(r.stderr, `bucket "shared-data" (eu-west-1): event_notifications held back`, "overlap") {
+		t.Errorf("stderr does not name the held-back control and why: %q", r.stderr)
 	}
 	after := srv.Snapshot()
-	if diff := cmp.Diff(before.Buckets["shared-data"], after.Buckets["shared-data"]); diff != "" {
-		t.Errorf("shared-data changed (-before +after):\n%s", diff)
+	if diff := cmp.Diff(before.Buckets["shared-data"].Notifications, after.Buckets["shared-data"].Notifications); diff != "" {
+		t.Errorf("shared-data's notifications changed (-before +after):\n%s", diff)
+	}
+	if after.Buckets["shared-data"].Logging == nil {
+		t.Errorf("shared-data's other controls were not applied")
 	}
 	if cmp.Equal(before.Buckets["modern-default"], after.Buckets["modern-default"]) {
-		t.Errorf("modern-default was not applied: one refused bucket must not stop the others")
+		t.Errorf("modern-default was not applied: one held-back control must not stop the others")
 	}
 }
 
-// TestApplyStale: a bucket changed behind the tool's back after the plan
-// was saved is skipped, named, and left exactly as it is; the rest applies.
+// TestApplyStale: a bucket whose policy changed behind the tool's back
+// after the plan was saved: the policy and what was judged from it are
+// stale, named, and left exactly as they are; the rest applies.
 func TestApplyStale(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	dir := t.TempDir()
@@ -176,18 +182,21 @@ func TestApplyStale(t *testing.T) {
 	}
 	staleBefore := srv.Snapshot().Buckets["modern-default"]
 
-	r := runCLI(t, "apply", planFile, "--endpoint-url", srv.URL(), "--journal", filepath.Join(dir, "j.jsonl"))
+	r := runCLI(t, "apply", planFile, "--endpoint-url", srv.URL(), "--journal", filepath.Join(dir, "j.jsonl"), "--allow-impact")
 	if r.code != 1 {
 		t.Fatalf("apply of a plan with a stale bucket exited %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !containsAll(r.stderr, `bucket "modern-default" (us-east-1)`, "stale") {
-		t.Errorf("stderr does not name the stale bucket: %q", r.stderr)
+	if !containsAll(r.stderr, `bucket "modern-default" (us-east-1): tls_only, admin_policy_lock: stale`, `bucket "modern-default" (us-east-1): default_encryption: stale`) {
+		t.Errorf("stderr does not name the stale controls: %q", r.stderr)
 	}
-	after := srv.Snapshot()
-	if diff := cmp.Diff(staleBefore, after.Buckets["modern-default"]); diff != "" {
-		t.Errorf("the stale bucket was touched (-before +after):\n%s", diff)
+	after := srv.Snapshot().Buckets["modern-default"]
+	if after.Policy != behindBack || !equalJSON(after.Encryption, staleBefore.Encryption) {
+		t.Errorf("the stale controls were touched: policy %s encryption %+v", after.Policy, after.Encryption)
 	}
-	if after.Buckets["legacy-archive"].PublicAccessBlock == nil {
+	if after.Logging == nil {
+		t.Errorf("modern-default's logging, not judged from the policy, was not applied")
+	}
+	if srv.Snapshot().Buckets["legacy-archive"].PublicAccessBlock == nil {
 		t.Errorf("legacy-archive was not applied: the stale bucket must not stop the others")
 	}
 }
@@ -199,7 +208,7 @@ func TestApplyRollback(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	before := comparable(srv.Snapshot())
 	journal := filepath.Join(t.TempDir(), "journal.jsonl")
-	if r := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal); r.code != 0 {
+	if r := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal, "--allow-impact"); r.code != 0 {
 		t.Fatalf("apply exited %d: %s", r.code, r.stderr)
 	}
 	if cmp.Equal(before, comparable(srv.Snapshot())) {
@@ -276,7 +285,7 @@ func TestApplyCrashSafety(t *testing.T) {
 			before := comparable(srv.Snapshot())
 			journal := filepath.Join(t.TempDir(), "journal.jsonl")
 			srv.InjectFault(fault)
-			r := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal, "--concurrency", "4")
+			r := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal, "--concurrency", "4", "--allow-impact")
 			if r.code != 1 {
 				t.Fatalf("apply under failing writes exited %d, want 1\n%s", r.code, r.stderr)
 			}
@@ -290,7 +299,7 @@ func TestApplyCrashSafety(t *testing.T) {
 				t.Errorf("state after rollback of a crashed apply differs (-before +after):\n%s", diff)
 			}
 
-			rerun := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", filepath.Join(t.TempDir(), "j2.jsonl"))
+			rerun := runCLI(t, "apply", "--config", applyConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--journal", filepath.Join(t.TempDir(), "j2.jsonl"), "--allow-impact")
 			if rerun.code != 0 {
 				t.Fatalf("re-run of apply exited %d: %s", rerun.code, rerun.stderr)
 			}
@@ -302,7 +311,8 @@ func TestApplyCrashSafety(t *testing.T) {
 }
 
 // TestApplyLockOut: with the caller's own role among the admin-lock
-// principals, the plan says so and apply adds no admin-lock statement.
+// principals, the plan holds the lock back and says why, and apply adds no
+// admin-lock statement (TestHoldBackOneControl checks the rest is applied).
 func TestApplyLockOut(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	cfg := filepath.Join(t.TempDir(), "lockout.yaml")
@@ -310,9 +320,9 @@ func TestApplyLockOut(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := runCLI(t, "plan", "--config", cfg, "--endpoint-url", srv.URL(), "--bucket", "modern-default")
-	if p.code != 1 || !containsAll(p.stderr, "modern-default", "lock") {
-		t.Errorf("plan with the caller among the principals: exit %d, stderr %q", p.code, p.stderr)
+	p := runCLI(t, "plan", "--config", cfg, "--endpoint-url", srv.URL(), "--bucket", "modern-default", "--detailed-exitcode")
+	if p.code != 2 || !containsAll(p.stdout, "admin_policy_lock", "held back: the caller", "lock s3baseline out") {
+		t.Errorf("plan with the caller among the principals: exit %d, stdout %q", p.code, p.stdout)
 	}
 	r := runCLI(t, "apply", "--config", cfg, "--endpoint-url", srv.URL(), "--bucket", "modern-default", "--auto-approve", "--journal", filepath.Join(t.TempDir(), "j.jsonl"))
 	if r.code != 1 {
@@ -334,17 +344,12 @@ func TestApplyOneBucketDenied(t *testing.T) {
 		t.Fatalf("plan: %s", r.stderr)
 	}
 	srv.InjectFault(emulator.Fault{Bucket: "legacy-archive", WritesOnly: true, Status: 403, Code: "AccessDenied", Message: "Access Denied"})
-	r := runCLI(t, "apply", planFile, "--endpoint-url", srv.URL(), "--journal", filepath.Join(dir, "j.jsonl"))
+	r := runCLI(t, "apply", planFile, "--endpoint-url", srv.URL(), "--journal", filepath.Join(dir, "j.jsonl"), "--allow-impact")
 	if r.code != 1 {
 		t.Fatalf("apply exited %d, want 1\n%s", r.code, r.stderr)
 	}
-	var line string
-	for _, l := range strings.Split(r.stderr, "\n") {
-		if strings.Contains(l, "legacy-archive") {
-			line = l
-		}
-	}
-	if !containsAll(line, `bucket "legacy-archive" (us-east-1)`, "block_public_access", "AccessDenied") {
+	line := stderrLine(r.stderr, `bucket "legacy-archive"`, "block_sse_c", "AccessDenied")
+	if !containsAll(line, `bucket "legacy-archive" (us-east-1)`, "put bucket encryption", "AccessDenied") {
 		t.Errorf("error line %q must name bucket, region, control and code\nstderr: %s", line, r.stderr)
 	}
 	if srv.Snapshot().Buckets["modern-default"].Policy == "" {

@@ -211,7 +211,7 @@ func TestApplyUnderFaultsLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 
 	srv.SetChaos(emulator.Chaos{Seed: 9, SlowDownRate: 0.05, OperationAbortedRate: 0.05, ResetRate: 0.01, InternalErrorRate: 0.02})
-	first := runCLI(t, "apply", "--config", e2eConfig(), "--endpoint-url", srv.URL(), "--auto-approve",
+	first := runCLI(t, "apply", "--config", e2eConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--allow-impact",
 		"--concurrency", "64", "--journal", filepath.Join(dir, "j1.jsonl"))
 	if first.code != 0 && first.code != 1 {
 		t.Fatalf("apply under faults exited %d\n%s", first.code, first.stderr)
@@ -223,7 +223,7 @@ func TestApplyUnderFaultsLosesNothing(t *testing.T) {
 	t.Logf("apply under faults exited %d; faults: %v", first.code, faults)
 
 	srv.SetChaos(emulator.Chaos{})
-	second := runCLI(t, "apply", "--config", e2eConfig(), "--endpoint-url", srv.URL(), "--auto-approve",
+	second := runCLI(t, "apply", "--config", e2eConfig(), "--endpoint-url", srv.URL(), "--auto-approve", "--allow-impact",
 		"--concurrency", "64", "--journal", filepath.Join(dir, "j2.jsonl"))
 	if second.code != 0 {
 		t.Errorf("apply without faults exited %d\n%s", second.code, second.stderr)

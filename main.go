@@ -27,6 +27,7 @@ import (
 	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/progress"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
+	"github.com/s3baseline/s3baseline/settings"
 )
 
 // version is the tool's version; release builds set it with -ldflags.
@@ -321,6 +322,7 @@ func rollbackCommand(e *env) *cli.Command {
 		Flags: append(connectionFlags(),
 			&cli.StringFlag{Name: "role-name", Usage: "the `ROLE` to assume in the journal's other accounts (an organization apply's journal)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "roll back without asking"},
+			&cli.BoolFlag{Name: "force", Usage: "also restore settings someone changed since the apply (policies and notifications are restored by statement either way)"},
 			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` of the rollback's own writes (default ./.s3baseline/rollback-<UTC time>.jsonl)"},
 		),
 		Action: func(c *cli.Context) error {
@@ -352,7 +354,7 @@ func rollbackCommand(e *env) *cli.Command {
 				return err
 			}
 			defer j.Close()
-			if err := rollbackAll(c.Context, prov, c.String("role-name"), steps, j); err != nil {
+			if err := rollbackAll(c.Context, prov, c.String("role-name"), steps, j, apply.RollbackOptions{Force: c.Bool("force")}); err != nil {
 				return reportErrors(e, err)
 			}
 			fmt.Fprintln(e.stdout, "Rollback complete.")
@@ -380,7 +382,7 @@ func confirm(e *env, prompt string) bool {
 
 func printOutcomes(e *env, outcomes []apply.Outcome) {
 	counts := map[string]int{}
-	writes := 0
+	writes, held := 0, 0
 	for _, o := range outcomes {
 		counts[o.Status]++
 		writes += o.Writes
@@ -392,12 +394,34 @@ func printOutcomes(e *env, outcomes []apply.Outcome) {
 			line = fmt.Sprintf("  account %s: %s, nothing applied", o.Account, o.Status)
 		}
 		if len(o.HeldBack) > 0 {
-			line += "; held back (impact, see the plan; --allow-impact applies it): " + strings.Join(o.HeldBack, ", ")
+			line += "; held back: " + strings.Join(o.HeldBack, "; ")
 		}
+		if len(o.Stale) > 0 {
+			line += "; stale: " + joinIDs(o.Stale)
+		}
+		if len(o.Failed) > 0 {
+			line += "; failed: " + joinIDs(o.Failed)
+		}
+		held += len(o.Held)
 		fmt.Fprintln(e.stdout, line)
 	}
-	fmt.Fprintf(e.stdout, "\nApply finished: %d writes; %d applied, %d stale, %d failed, %d held back.\n",
-		writes, counts["applied"], counts["stale"], counts["failed"], counts["skipped"])
+	fmt.Fprintf(e.stdout, "\nApply finished: %d writes; %d applied, %d stale, %d failed, %d skipped; %d %s held back.\n",
+		writes, counts["applied"], counts["stale"], counts["failed"], counts["skipped"], held, plural(held, "control", "controls"))
+}
+
+func joinIDs(ids []settings.ControlID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func showCommand(e *env) *cli.Command {

@@ -149,7 +149,7 @@ func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.
 
 // rollbackAll restores the journal's steps account by account: the
 // caller's own with its credentials, any other through --role-name.
-func rollbackAll(ctx context.Context, prov *awsprovider.Provider, role string, steps []apply.RollbackStep, j *apply.Journal) error {
+func rollbackAll(ctx context.Context, prov *awsprovider.Provider, role string, steps []apply.RollbackStep, j *apply.Journal, opts apply.RollbackOptions) error {
 	id, err := prov.Identity(ctx)
 	if err != nil {
 		return err
@@ -179,7 +179,7 @@ func rollbackAll(ctx context.Context, prov *awsprovider.Provider, role string, s
 				continue
 			}
 		}
-		if err := apply.Rollback(ctx, p, byAccount[a], j); err != nil {
+		if err := apply.Rollback(ctx, p, byAccount[a], j, opts); err != nil {
 			errs = multierror.Append(errs, err)
 		}
 	}
