@@ -6,7 +6,16 @@ PKGS    := ./...
 FUZZTIME ?= 5s
 FUZZFLAGS = -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x
 
-.PHONY: all build test lint demo bench clean
+# Every fuzz target, one per run (-fuzz takes one target per package).
+define FUZZ_ALL
+$(GO) test -run='^$$' -fuzz='^FuzzMergePolicy$$' $(FUZZFLAGS) ./settings/
+	$(GO) test -run='^$$' -fuzz='^FuzzMergeNotifications$$' $(FUZZFLAGS) ./settings/
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePolicy$$' $(FUZZFLAGS) ./settings/
+	$(GO) test -run='^$$' -fuzz='^FuzzLoadConfig$$' $(FUZZFLAGS) ./baselines/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadPlan$$' $(FUZZFLAGS) ./plan/
+endef
+
+.PHONY: all build test fuzz lint demo bench clean
 
 all: build
 
@@ -24,11 +33,16 @@ test:
 	@# target per package per run). Minimisation is capped so that a new
 	@# finding does not stall the run; a failing input is saved under the
 	@# package's testdata/fuzz/ for go test to replay.
-	$(GO) test -run='^$$' -fuzz='^FuzzMergePolicy$$' $(FUZZFLAGS) ./settings/
-	$(GO) test -run='^$$' -fuzz='^FuzzMergeNotifications$$' $(FUZZFLAGS) ./settings/
-	$(GO) test -run='^$$' -fuzz='^FuzzParsePolicy$$' $(FUZZFLAGS) ./settings/
-	$(GO) test -run='^$$' -fuzz='^FuzzLoadConfig$$' $(FUZZFLAGS) ./baselines/
-	$(GO) test -run='^$$' -fuzz='^FuzzReadPlan$$' $(FUZZFLAGS) ./plan/
+	$(FUZZ_ALL)
+
+# Longer runs: the model-based safety test over SAFETY_STATES generated
+# bucket states (make test runs 204), then every fuzz target for FUZZTIME.
+SAFETY_STATES ?= 4000
+SAFETY_SEED   ?= 0
+fuzz: FUZZTIME = 2m
+fuzz:
+	$(GO) test -count=1 -timeout=2h -run='^TestSafetyModel$$' . -safety.states=$(SAFETY_STATES) -safety.seed=$(SAFETY_SEED) -v
+	$(FUZZ_ALL)
 
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)

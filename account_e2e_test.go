@@ -117,7 +117,7 @@ func TestAccountBlockPublicAccess(t *testing.T) {
 		}
 		// Held back is not complete: exit 1, with the reason on stderr.
 		r := runCLI(t, "apply", "--config", cfg, "--endpoint-url", srv.URL(), "--auto-approve", "--journal", filepath.Join(t.TempDir(), "j.jsonl"))
-		if r.code != 1 || !strings.Contains(r.stderr, "account_block_public_access held back") ||
+		if r.code != 1 || !strings.Contains(r.stderr, "account 123456789012: account_block_public_access: held back: ") ||
 			!strings.Contains(r.stdout, "account 123456789012 account_block_public_access: skipped") {
 			t.Errorf("apply exited %d; want the account change held back\n%s\n%s", r.code, r.stdout, r.stderr)
 		}

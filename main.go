@@ -393,8 +393,9 @@ func printOutcomes(e *env, outcomes []apply.Outcome) {
 		case o.Bucket == "":
 			line = fmt.Sprintf("  account %s: %s, nothing applied", o.Account, o.Status)
 		}
-		if len(o.HeldBack) > 0 {
-			line += "; held back: " + strings.Join(o.HeldBack, "; ")
+		// The reasons go to stderr, one line per control: here the names.
+		if len(o.Held) > 0 {
+			line += "; held back: " + joinIDs(o.Held)
 		}
 		if len(o.Stale) > 0 {
 			line += "; stale: " + joinIDs(o.Stale)

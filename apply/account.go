@@ -103,7 +103,8 @@ func (a *applier) accountChanges(ctx context.Context, buckets []Outcome) []Outco
 			o.HeldBack = []string{why}
 			o.Held = []settings.ControlID{c.Control}
 			o.Status = StatusSkipped
-			o.Err = &AccountError{a.account, c.Control, errors.New(why)}
+			// AccountError names the control already.
+			o.Err = &AccountError{a.account, c.Control, errors.New(strings.TrimPrefix(why, string(c.Control)+" "))}
 			out = append(out, o)
 			continue
 		}
