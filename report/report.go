@@ -78,7 +78,9 @@ type Bucket struct {
 	Drift    []Control `json:"drift"`
 	// Fixed lists the drifted controls apply put right.
 	Fixed []settings.ControlID `json:"fixed"`
-	// HeldBack are drifted controls apply did not make for their impact.
+	// HeldBack are drifted controls apply did not make on purpose (an
+	// impact without --allow-impact, a lock-out, an overlap, a refusal S3
+	// would give), each with its reason.
 	HeldBack []string `json:"held_back"`
 	Errors   []string `json:"errors"`
 }
@@ -253,13 +255,14 @@ func bucketStatus(b Bucket, applied bool, o apply.Outcome, out *Bucket) string {
 	if o.Err != nil && o.Status != apply.StatusApplied {
 		out.Errors = append(out.Errors, o.Err.Error())
 	}
+	// A bucket with a stale or failed control still had its others made.
+	for _, c := range b.Drift {
+		if slices.Contains(o.Applied, c.Control) {
+			out.Fixed = append(out.Fixed, c.Control)
+		}
+	}
 	switch o.Status {
 	case apply.StatusApplied:
-		for _, c := range b.Drift {
-			if !slices.Contains(o.Held, c.Control) {
-				out.Fixed = append(out.Fixed, c.Control)
-			}
-		}
 		if len(o.Held) > 0 {
 			return StatusDrifted
 		}
