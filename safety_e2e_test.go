@@ -6,8 +6,10 @@ package main
 // change, and one control that cannot be applied while the others can.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,16 +199,42 @@ func TestHoldBackOneControl(t *testing.T) {
 	})
 }
 
-// TestCreateKeyOffConverges: with create_key off and an existing key named,
-// one apply converges, the trail's new bucket included (it is created with
-// the key the rest of the run resolved).
-func TestCreateKeyOffConverges(t *testing.T) {
-	srv := startEmulator(t, "e2e")
-	cfg := configFile(t, `baseline: high
+// TestCreatedCompliant: in every combination of the create_* switches (a
+// switch on with nothing to find, so the tool creates it; off with the
+// resource there, so the tool must use it), one apply converges and what
+// the tool created has no change at all in the next plan: the log buckets
+// and the trail's bucket are created with the key, topic and target the
+// rest of the run resolved.
+func TestCreatedCompliant(t *testing.T) {
+	for _, createKey := range []bool{false, true} {
+		for _, createTarget := range []bool{false, true} {
+			for _, createTopic := range []bool{false, true} {
+				name := fmt.Sprintf("key=%v,target=%v,topic=%v", createKey, createTarget, createTopic)
+				t.Run(name, func(t *testing.T) {
+					srv := startScenario(t, func(sc *emulator.Scenario) {
+						if createKey {
+							sc.KMSKeys = nil
+						}
+						if createTarget {
+							sc.Buckets = slices.DeleteFunc(sc.Buckets, func(b emulator.Bucket) bool {
+								return strings.HasPrefix(b.Name, "s3baseline-logs-")
+							})
+						}
+						if createTopic {
+							sc.SNSTopics = nil
+						}
+					})
+					before := srv.Snapshot()
+					cfg := configFile(t, fmt.Sprintf(`baseline: high
 settings:
   encryption:
     kms_key: "alias/s3baseline"
-    create_key: false
+    create_key: %v
+  logging:
+    create_target: %v
+  notifications:
+    topic: "s3baseline-events"
+    create_topic: %v
   admin_lock:
     principals: ["arn:aws:iam::123456789012:role/BreakGlassAdmin"]
 buckets:
@@ -216,22 +244,57 @@ buckets:
   - match: "shared-data"
     exempt: [event_notifications]
     reason: "the ingest queue overlaps"
-`)
-	r := applyWith(t, srv, cfg, filepath.Join(t.TempDir(), "j.jsonl"), "--allow-impact")
-	if strings.Contains(r.stderr, "does not exist") {
-		t.Fatalf("apply could not find the existing key:\n%s", r.stderr)
-	}
-	p := planDoc2(t, srv, cfg)
-	for _, b := range p.Buckets {
-		for _, c := range b.Changes {
-			if c.Action.String() != "no-op" && c.HeldBack == "" {
-				t.Errorf("%s: still pending after one apply: %s (%s)\napply stderr:\n%s", b.Name, c.Control, c.Reason, r.stderr)
+`, createKey, createTarget, createTopic))
+					r := applyWith(t, srv, cfg, filepath.Join(t.TempDir(), "j.jsonl"), "--allow-impact")
+					if strings.Contains(r.stderr, "does not exist") || strings.Contains(r.stderr, "not found") {
+						t.Fatalf("apply could not find a resource it resolved or created:\n%s", r.stderr)
+					}
+					p := planDoc2(t, srv, cfg)
+					if len(p.Errors) > 0 {
+						t.Fatalf("plan after apply has account errors: %v", p.Errors)
+					}
+					for _, b := range p.Buckets {
+						_, existed := before.Buckets[b.Name]
+						if len(b.Errors) > 0 {
+							t.Errorf("%s: plan errors after apply: %v", b.Name, b.Errors)
+						}
+						for _, c := range b.Changes {
+							if c.Action.String() == "no-op" {
+								continue
+							}
+							if !existed || c.HeldBack == "" {
+								t.Errorf("%s (created: %v): still pending after one apply: %s (%s)\napply stderr:\n%s",
+									b.Name, !existed, c.Control, c.Reason, r.stderr)
+							}
+						}
+					}
+					for _, c := range p.AccountChanges {
+						if c.Action.String() != "no-op" && c.HeldBack == "" {
+							t.Errorf("account: still pending after one apply: %s (%s)", c.Control, c.Reason)
+						}
+					}
+					created := 0
+					for name := range srv.Snapshot().Buckets {
+						if _, ok := before.Buckets[name]; !ok {
+							created++
+						}
+					}
+					after := srv.Snapshot()
+					for _, region := range []string{"us-east-1", "eu-west-1"} {
+						alias := "arn:aws:kms:" + region + ":123456789012:alias/s3baseline"
+						topic := "arn:aws:sns:" + region + ":123456789012:s3baseline-events"
+						if _, ok := after.KMSAliases[alias]; !ok {
+							t.Errorf("%s: no alias/s3baseline after apply (create_key %v)", region, createKey)
+						}
+						if _, ok := after.Topics[topic]; !ok {
+							t.Errorf("%s: no topic after apply (create_topic %v)", region, createTopic)
+						}
+					}
+					if want := map[bool]int{false: 1, true: 3}[createTarget]; created != want {
+						t.Errorf("%d buckets created, want %d (the trail's and, with create_target, the log buckets)", created, want)
+					}
+				})
 			}
-		}
-	}
-	for _, c := range p.AccountChanges {
-		if c.Action.String() != "no-op" && c.HeldBack == "" {
-			t.Errorf("account: still pending after one apply: %s (%s)", c.Control, c.Reason)
 		}
 	}
 }
