@@ -408,9 +408,7 @@ func (o *Outcome) stale(c settings.ControlID, why string) {
 
 func (o *Outcome) fail(controls []settings.ControlID, err error) {
 	if errors.Is(err, ErrStale) {
-		for _, c := range controls {
-			o.Stale = append(o.Stale, c)
-		}
+		o.Stale = append(o.Stale, controls...)
 		o.addErr(&BucketError{o.Bucket, o.Region, joinControls(controls) + ": stale", err})
 		return
 	}
