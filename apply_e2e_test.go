@@ -22,13 +22,13 @@ func applyConfig() string { return filepath.Join(repoTestdata, "apply.yaml") }
 
 // comparable is the emulator's state with the one difference AWS itself
 // cannot undo written out: a legacy bucket's missing default encryption
-// comes back as SSE-S3, because since 2023 DeleteBucketEncryption resets
-// every bucket to SSE-S3 and nothing can remove it (aws-semantics §3).
+// comes back as SSE-S3, because since 2023 every bucket has it and nothing
+// can remove it (aws-semantics §3); rollback writes it without an SSE-C
+// block, as the bucket was without a rule.
 func comparable(s emulator.Snapshot) emulator.Snapshot {
 	for name, b := range s.Buckets {
 		if b.Encryption == nil {
-			// What DeleteBucketEncryption leaves: the new-bucket default.
-			b.Encryption = &emulator.Encryption{Algorithm: "AES256", BlockedEncryptionTypes: []string{"SSE-C"}}
+			b.Encryption = &emulator.Encryption{Algorithm: "AES256"}
 			s.Buckets[name] = b
 		}
 	}

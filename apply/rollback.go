@@ -162,7 +162,7 @@ func describeRestore(r, end Record) string {
 			case settings.AspectLogging:
 				to = "to off"
 			case settings.AspectEncryption:
-				to = "to not configured (S3 resets it to SSE-S3: default encryption cannot be turned off since 2023)"
+				to = "to SSE-S3 without an SSE-C block, the nearest to the rule it did not have (default encryption cannot be turned off since 2023)"
 			default:
 				to = "to not configured (delete)"
 			}
@@ -381,7 +381,7 @@ func threeWay[T any](rb *rollback, r Record, cur, before *T, same func(a, b *T) 
 // owns whole (Block Public Access, ownership, encryption, logging).
 func restoreWhole[T any](ctx context.Context, rb *rollback, r Record, asp settings.Aspect,
 	get func(*settings.BucketState) *T, same func(a, b *T) bool,
-	put func(context.Context, settings.BucketRef, *T) error,
+	put func(context.Context, settings.BucketRef, *T) error, absent *T,
 ) error {
 	var before *T
 	if err := json.Unmarshal(r.Before, &before); err != nil {
@@ -395,7 +395,11 @@ func restoreWhole[T any](ctx context.Context, rb *rollback, r Record, asp settin
 	if restore, err := threeWay(rb, r, cur, before, same); !restore || err != nil {
 		return err
 	}
-	return journaledWrite(ctx, rb.j, undoRecord(r), cur, before, func(ctx context.Context) error { return put(ctx, ref, before) })
+	want := before
+	if want == nil && absent != nil {
+		want = absent
+	}
+	return journaledWrite(ctx, rb.j, undoRecord(r), cur, want, func(ctx context.Context) error { return put(ctx, ref, want) })
 }
 
 // restoreMerged is the restore of a document shared with others (a
@@ -432,28 +436,26 @@ func (rb *rollback) bucket(ctx context.Context, r Record) error {
 	case settings.AspectPublicAccessBlock:
 		return restoreWhole(ctx, rb, r, settings.AspectPublicAccessBlock,
 			func(st *settings.BucketState) *settings.PublicAccessBlock { return st.PublicAccessBlock },
-			equalPtr, p.PutPublicAccessBlock)
+			equalPtr, p.PutPublicAccessBlock, nil)
 	case settings.AspectOwnership:
 		return restoreWhole(ctx, rb, r, settings.AspectOwnership,
 			func(st *settings.BucketState) *settings.Ownership { return st.Ownership },
-			equalPtr, p.PutOwnership)
+			equalPtr, p.PutOwnership, nil)
 	case settings.AspectEncryption:
 		return restoreWhole(ctx, rb, r, settings.AspectEncryption,
 			func(st *settings.BucketState) *settings.Encryption { return st.Encryption },
 			func(cur, want *settings.Encryption) bool {
 				if want == nil {
-					// Not configured cannot come back (S3 resets to
-					// SSE-S3); plain SSE-S3 is as close as it gets.
-					return cur == nil || (cur.Algorithm == settings.SSES3 && cur.KMSKeyID == "" && !cur.BucketKeyEnabled)
+					return cur == nil || sameEncryption(cur, noRule())
 				}
 				return sameEncryption(cur, want)
 			},
-			p.PutEncryption)
+			p.PutEncryption, noRule())
 	case settings.AspectLogging:
 		return restoreWhole(ctx, rb, r, settings.AspectLogging,
 			func(st *settings.BucketState) *settings.Logging { return st.Logging },
 			settings.SameLogging,
-			p.PutLogging)
+			p.PutLogging, nil)
 	case settings.AspectPolicy:
 		return restoreMerged(ctx, rb, r, settings.AspectPolicy,
 			func(st *settings.BucketState) *settings.Policy { return st.Policy },
@@ -465,6 +467,13 @@ func (rb *rollback) bucket(ctx context.Context, r Record) error {
 	}
 	return fmt.Errorf("cannot restore aspect %q", r.Aspect)
 }
+
+// noRule is what a bucket that had no encryption rule gets back: SSE-S3,
+// which S3 applies to every bucket since 2023 and which no call can take
+// away, and no BlockedEncryptionTypes, so SSE-C is allowed as it was
+// without a rule. DeleteBucketEncryption would say nothing certain of
+// SSE-C (the docs are silent on the block after a delete).
+func noRule() *settings.Encryption { return &settings.Encryption{Algorithm: settings.SSES3} }
 
 // othersDigest is the state digest of one aspect of a bucket: the
 // document minus what the tool owns, normalised (plan.StateDigest).
