@@ -490,21 +490,44 @@ func documented(b emulator.BucketSnapshot) emulator.BucketSnapshot {
 }
 
 // cutOff lists the buckets that lost public access without the plan
-// stating an impact for them and --allow-impact.
-func cutOff(p *plan.Plan, before, after map[string]map[string]bool, allowImpact bool) []string {
+// stating an impact, on the change that cut it, and --allow-impact. The
+// change is the one the emulator's reason points at: a public ACL's
+// readers are cut by IgnorePublicAcls or BucketOwnerEnforced, a public
+// policy's by RestrictPublicBuckets, KMS readers by the encryption, HTTP
+// readers by the TLS Deny; nothing else the tool writes may cut anyone.
+func cutOff(p *plan.Plan, before, after map[string]map[string]emulator.AccessResult, allowImpact bool) []string {
 	var out []string
 	for name, was := range before {
-		for who, ok := range was {
-			if !ok || after[name][who] {
+		for who, b := range was {
+			a := after[name][who]
+			if !b.Allowed || a.Allowed {
 				continue
 			}
+			var by []settings.ControlID
+			switch {
+			case strings.Contains(a.Reason, "RestrictPublicBuckets"):
+				by = []settings.ControlID{settings.BlockPublicAccess, settings.AccountBlockPublicAccess}
+			case strings.Contains(a.Reason, "KMS-encrypted"):
+				by = []settings.ControlID{settings.DefaultEncryption}
+			case strings.Contains(a.Reason, settings.SidDenyInsecureTransport):
+				by = []settings.ControlID{settings.TLSOnly}
+			case strings.Contains(b.Reason, "ACL"):
+				by = []settings.ControlID{settings.BlockPublicAccess, settings.AccountBlockPublicAccess, settings.ObjectOwnership}
+			}
 			bp := planned(p, name)
-			announced := allowImpact && ((bp != nil && slices.ContainsFunc(bp.Changes, func(c plan.Change) bool { return len(c.Impact) > 0 })) ||
-				slices.ContainsFunc(p.AccountChanges, func(c plan.Change) bool {
+			stated := func(c plan.Change) bool {
+				if !slices.Contains(by, c.Control) {
+					return false
+				}
+				if c.Control == settings.AccountBlockPublicAccess {
 					return slices.ContainsFunc(c.Impact, func(i string) bool { return strings.HasPrefix(i, "bucket "+name+":") })
-				}))
+				}
+				return len(c.Impact) > 0
+			}
+			announced := allowImpact && ((bp != nil && slices.ContainsFunc(bp.Changes, stated)) || slices.ContainsFunc(p.AccountChanges, stated))
 			if !announced {
-				out = append(out, fmt.Sprintf("%s: %s lost access without an impact in the plan and --allow-impact (plan: %s)", name, who, dump(bp)))
+				out = append(out, fmt.Sprintf("%s: %s lost access (%s; before: %s) without an impact in the plan on %v and --allow-impact (plan: %s)",
+					name, who, a.Reason, b.Reason, by, dump(bp)))
 			}
 		}
 	}
@@ -570,12 +593,12 @@ var readerQueries = map[string]emulator.AccessQuery{
 
 // readers asks the emulator who can read each bucket from outside the
 // account.
-func readers(srv *emulator.Server, names []string) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
+func readers(srv *emulator.Server, names []string) map[string]map[string]emulator.AccessResult {
+	out := map[string]map[string]emulator.AccessResult{}
 	for _, name := range names {
-		out[name] = map[string]bool{}
+		out[name] = map[string]emulator.AccessResult{}
 		for who, q := range readerQueries {
-			out[name][who] = srv.Access(name, q).Allowed
+			out[name][who] = srv.Access(name, q)
 		}
 	}
 	return out
