@@ -120,7 +120,9 @@ func TestRollbackKeepsForeignEncryptionChange(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	before := srv.Snapshot()
 	journal := filepath.Join(t.TempDir(), "j.jsonl")
-	applyWith(t, srv, applyConfig(), journal)
+	// partner-exchange is read by another account: its KMS change is an
+	// impact, allowed here so that there is an encryption write to undo.
+	applyWith(t, srv, applyConfig(), journal, "--allow-impact")
 	theirs := &emulator.Encryption{Algorithm: "aws:kms:dsse", KMSKeyID: "arn:aws:kms:eu-west-1:123456789012:key/0b9f8e7d-6c5b-4a39-8281-7f6e5d4c3b2a"}
 	if err := srv.SetEncryption("partner-exchange", theirs); err != nil {
 		t.Fatal(err)

@@ -137,9 +137,11 @@ func genBucket(r *rand.Rand, i int) emulator.Bucket {
 		`{"Sid":"S3BaselineDenyAdminPolicyChanges","Effect":"Deny","Principal":{"AWS":["arn:aws:iam::123456789012:role/OldAdmin"]},"Action":["s3:DeleteBucketPolicy","s3:GetBucketPolicy","s3:PutBucketPolicy"],"Resource":"` + arn + `"}`,
 		string(plan.TLSStatement(b.Name)),
 	}
+	// Readers from outside (public, partner, OAI) come up more often: they
+	// are what an impact is about.
 	var stmts []string
-	for _, s := range pool {
-		if pick(5) {
+	for i, s := range pool {
+		if pick(5) || (i <= 6 && pick(6)) {
 			stmts = append(stmts, s)
 		}
 	}

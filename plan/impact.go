@@ -82,6 +82,8 @@ type exposure struct {
 	// readsPublic: a public statement allows s3:GetObject.
 	readsPublic bool
 	oai         []string
+	// crossReaders are the other accounts the policy lets read objects.
+	crossReaders []string
 
 	// aclKnown: the ACL was read, or ACLs are disabled (then publicACL is
 	// empty); aclWhy says why not. aclsOn: ACLs are enabled (or Object
@@ -131,8 +133,9 @@ func (c *bucketCtx) exposure() exposure {
 			}
 		}
 		if e.policyPublic {
-			e.crossAccounts = c.crossAccounts()
+			e.crossAccounts = c.crossAccounts(false)
 		}
+		e.crossReaders = c.crossAccounts(true)
 		e.oai = c.policy.OAIReaders()
 	}
 	e.aclsOn = true
@@ -153,10 +156,10 @@ func (c *bucketCtx) exposure() exposure {
 
 // crossAccounts are the other accounts the Allow statements of the policy
 // name, sorted.
-func (c *bucketCtx) crossAccounts() []string {
+func (c *bucketCtx) crossAccounts(readsOnly bool) []string {
 	accounts := map[string]bool{}
 	for _, s := range c.policy.Statements {
-		if s.Effect != "Allow" {
+		if s.Effect != "Allow" || (readsOnly && !s.AllowsRead()) {
 			continue
 		}
 		for _, p := range s.Principal["AWS"] {
@@ -266,6 +269,11 @@ func (c *bucketCtx) encryptionImpact(ch *Change) (out []string, unknown string) 
 			}
 			if len(e.oai) > 0 {
 				out = append(out, "a CloudFront origin access identity reads the bucket ("+strings.Join(e.oai, ", ")+"): it cannot read KMS-encrypted objects; move the distribution to origin access control and grant it the key first")
+			}
+			// A public policy's cross-account grants are already cut
+			// where RestrictPublicBuckets is on.
+			if len(e.crossReaders) > 0 && !(e.policyPublic && eff.RestrictPublicBuckets) {
+				out = append(out, "other accounts read objects through the bucket policy ("+strings.Join(e.crossReaders, ", ")+"): under SSE-KMS each also needs kms:Decrypt on the key, which only a customer managed key's policy can grant (never aws/s3); grant it in the key policy first")
 			}
 		}
 		switch {

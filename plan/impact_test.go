@@ -155,6 +155,36 @@ func TestImpact(t *testing.T) {
 			control: settings.BlockPublicAccess,
 			want:    []string{"static website hosting"},
 		},
+		"kms over cross-account readers": {
+			reason: "another account reading through the policy also needs kms:Decrypt on the key once objects are KMS-encrypted",
+			mutate: func(st *settings.BucketState) {
+				st.Encryption = &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"SSE-C"}}
+				st.Policy = policyOf(tls, lock, partner)
+			},
+			control: settings.DefaultEncryption,
+			want:    []string{"other accounts read objects through the bucket policy (210987654321)"},
+		},
+		"kms over a public policy already restricted": {
+			reason: "RestrictPublicBuckets already cuts a public policy's grants, anonymous and cross-account: nothing more to lose",
+			mutate: func(st *settings.BucketState) {
+				st.Encryption = &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"SSE-C"}}
+				st.Policy = policyOf(tls, lock, publicRead, partner)
+				st.PolicyStatus = &settings.PolicyStatus{IsPublic: true}
+			},
+			control: settings.DefaultEncryption,
+			want:    nil,
+		},
+		"kms over a public policy": {
+			reason: "anonymous readers and the other account both lose new objects",
+			mutate: func(st *settings.BucketState) {
+				st.Encryption = &settings.Encryption{Algorithm: settings.SSES3, BlockedEncryptionTypes: []string{"SSE-C"}}
+				st.PublicAccessBlock = nil
+				st.Policy = policyOf(tls, lock, publicRead, partner)
+				st.PolicyStatus = &settings.PolicyStatus{IsPublic: true}
+			},
+			control: settings.DefaultEncryption,
+			want:    []string{"read through a public policy (PublicRead)", "other accounts read objects through the bucket policy (210987654321)"},
+		},
 		"cloudformation": {
 			reason: "every change to a stack's bucket makes the stack drift",
 			mutate: func(st *settings.BucketState) {
