@@ -377,18 +377,25 @@ func threeWay[T any](rb *rollback, r Record, cur, before *T, same func(a, b *T) 
 	return false, fmt.Errorf("it is now %s, not what s3baseline wrote, so it is left as it is (rollback --force restores it anyway): %w", describeValue(cur), ErrChangedSince)
 }
 
+// beforeAndNow is a record's before-state and the aspect's current value.
+func beforeAndNow[T any](ctx context.Context, rb *rollback, r Record, ref settings.BucketRef, asp settings.Aspect,
+	get func(*settings.BucketState) *T,
+) (before, cur *T, err error) {
+	if err := json.Unmarshal(r.Before, &before); err != nil {
+		return nil, nil, fmt.Errorf("the journal's before-state cannot be read: %v", err)
+	}
+	cur, err = readAspect(ctx, rb.p, ref, asp, get)
+	return before, cur, err
+}
+
 // restoreWhole is the three-way restore of one bucket aspect the tool
 // owns whole (Block Public Access, ownership, encryption, logging).
 func restoreWhole[T any](ctx context.Context, rb *rollback, r Record, asp settings.Aspect,
 	get func(*settings.BucketState) *T, same func(a, b *T) bool,
 	put func(context.Context, settings.BucketRef, *T) error, absent *T,
 ) error {
-	var before *T
-	if err := json.Unmarshal(r.Before, &before); err != nil {
-		return fmt.Errorf("the journal's before-state cannot be read: %v", err)
-	}
 	ref := settings.BucketRef{Name: r.Bucket, Region: r.Region}
-	cur, err := readAspect(ctx, rb.p, ref, asp, get)
+	before, cur, err := beforeAndNow(ctx, rb, r, ref, asp, get)
 	if err != nil {
 		return err
 	}
@@ -411,12 +418,8 @@ func restoreMerged[T any](ctx context.Context, rb *rollback, r Record, asp setti
 	same func(cur, target *T) bool,
 	put func(context.Context, settings.BucketRef, *T) error,
 ) error {
-	var before *T
-	if err := json.Unmarshal(r.Before, &before); err != nil {
-		return fmt.Errorf("the journal's before-state cannot be read: %v", err)
-	}
 	ref := settings.BucketRef{Name: r.Bucket, Region: r.Region}
-	cur, err := readAspect(ctx, rb.p, ref, asp, get)
+	before, cur, err := beforeAndNow(ctx, rb, r, ref, asp, get)
 	if err != nil {
 		return err
 	}
