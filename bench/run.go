@@ -233,11 +233,13 @@ func planOnce(ctx context.Context, prov *awsprovider.Provider, cfg *baselines.Co
 	return p, nil
 }
 
-// neededOps is the set of writes a bucket's pending changes call for.
+// neededOps is the set of writes a bucket's applicable changes call for.
 func neededOps(b plan.BucketPlan) map[string]bool {
 	ops := map[string]bool{}
 	for _, c := range b.Changes {
-		if c.Action != plan.NoOp {
+		// The bench applies without --allow-impact: a held change is not
+		// written.
+		if c.Applicable(false) {
 			ops[writeOpOf[string(c.Control)]] = true
 		}
 	}
