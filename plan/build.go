@@ -453,16 +453,7 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 		st.Tags = xs.Tags
 	}
 	for _, x := range extra {
-		switch x {
-		case settings.AspectWebsite:
-			st.Website = xs.Website
-		case settings.AspectACL:
-			st.ACL = xs.ACL
-		case settings.AspectPolicyStatus:
-			st.PolicyStatus = xs.PolicyStatus
-		case settings.AspectPolicy:
-			st.Policy = xs.Policy
-		}
+		st.CopyAspect(&xs, x)
 	}
 	bp = Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
 	bp.Warnings = append(bp.Warnings, warnings...)

@@ -92,22 +92,7 @@ func (f *fakeObserver) ObserveBucket(_ context.Context, ref settings.BucketRef, 
 			continue
 		}
 		out.Observed = append(out.Observed, a)
-		switch a {
-		case settings.AspectTags:
-			out.Tags = full.Tags
-		case settings.AspectPublicAccessBlock:
-			out.PublicAccessBlock = full.PublicAccessBlock
-		case settings.AspectOwnership:
-			out.Ownership = full.Ownership
-		case settings.AspectEncryption:
-			out.Encryption = full.Encryption
-		case settings.AspectLogging:
-			out.Logging = full.Logging
-		case settings.AspectPolicy:
-			out.Policy = full.Policy
-		case settings.AspectNotifications:
-			out.Notifications = full.Notifications
-		}
+		out.CopyAspect(&full, a)
 	}
 	return out
 }

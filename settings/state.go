@@ -170,6 +170,32 @@ type Website struct {
 	RedirectAllRequestsTo string `json:"redirect_all_requests_to,omitempty"`
 }
 
+// CopyAspect sets aspect a of b to from's.
+func (b *BucketState) CopyAspect(from *BucketState, a Aspect) {
+	switch a {
+	case AspectTags:
+		b.Tags = from.Tags
+	case AspectPublicAccessBlock:
+		b.PublicAccessBlock = from.PublicAccessBlock
+	case AspectOwnership:
+		b.Ownership = from.Ownership
+	case AspectEncryption:
+		b.Encryption = from.Encryption
+	case AspectLogging:
+		b.Logging = from.Logging
+	case AspectPolicy:
+		b.Policy = from.Policy
+	case AspectNotifications:
+		b.Notifications = from.Notifications
+	case AspectWebsite:
+		b.Website = from.Website
+	case AspectACL:
+		b.ACL = from.ACL
+	case AspectPolicyStatus:
+		b.PolicyStatus = from.PolicyStatus
+	}
+}
+
 // Has reports whether aspect a was observed successfully.
 func (b *BucketState) Has(a Aspect) bool {
 	for _, o := range b.Observed {
