@@ -55,6 +55,7 @@ var iamPrefix = map[string]string{
 	"iam":           "iam",
 	"shield":        "shield",
 	"organizations": "organizations",
+	"account":       "account",
 }
 
 // renamed holds the operations whose IAM action is not named after the
@@ -81,6 +82,9 @@ var renamed = map[string]map[string]string{
 		"HeadBucket":                         "ListBucket",
 		"DeleteBucketOwnershipControls":      "PutBucketOwnershipControls",
 		"DeleteBucketTagging":                "PutBucketTagging",
+		// API_ListObjectsV2, Permissions: "You must have permission to
+		// perform the s3:ListBucket action."
+		"ListObjectsV2": "ListBucket",
 	},
 	"s3control": {
 		"GetPublicAccessBlock":    "GetAccountPublicAccessBlock",
@@ -104,10 +108,19 @@ var sameName = map[string][]string{
 		"GetBucketTagging", "PutBucketTagging",
 		"GetBucketWebsite",
 		"GetBucketAcl",
+		// Objects of the journal bucket. A conditional write with
+		// If-Match needs s3:GetObject as well as s3:PutObject, a
+		// conditional delete with an ETag s3:GetObject as well as
+		// s3:DeleteObject (AWS-doc "How to prevent object overwrites with
+		// conditional writes", "How to perform conditional deletes").
+		"PutObject", "GetObject", "DeleteObject",
 	},
 	"kms": {
 		"DescribeKey", "CreateKey", "CreateAlias", "ListAliases",
 		"GetKeyPolicy", "PutKeyPolicy",
+		// API_GenerateMac / API_VerifyMac, "Required permissions:
+		// kms:GenerateMac (key policy)", "kms:VerifyMac (key policy)".
+		"GenerateMac", "VerifyMac",
 	},
 	"sns": {"GetTopicAttributes", "CreateTopic", "SetTopicAttributes"},
 	"sts": {"GetCallerIdentity", "AssumeRole"},
@@ -124,6 +137,10 @@ var sameName = map[string][]string{
 	},
 	"shield":        {"GetSubscriptionState", "DescribeSubscription"},
 	"organizations": {"ListAccounts", "DescribeOrganization"},
+	// AWS-doc "Actions, resources, and condition keys for AWS Account
+	// Management": account:ListRegions (the IAM example "Allows enabling
+	// and disabling AWS Regions" grants it to view the Regions).
+	"account": {"ListRegions"},
 }
 
 // waiterOps maps the SDK waiters the code may use to the operation each

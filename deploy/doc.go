@@ -24,8 +24,10 @@
 // account too, if its buckets are in scope) create S3BaselineRole with
 // member-role-trust.json and apply-policy.json, and S3BaselineAuditRole
 // with member-audit-role-trust.json and plan-policy.json. Replace the
-// upper-case placeholders first: MANAGEMENT_ACCOUNT_ID (12 digits) and
-// ORGANIZATION_ID (o-...). Create the runner roles before the member roles:
+// upper-case placeholders first: MANAGEMENT_ACCOUNT_ID (12 digits),
+// ORGANIZATION_ID (o-...) and JOURNAL_BUCKET (the bucket that holds the
+// journals kept in S3: the object actions are granted on it alone, so that
+// neither role can read or write the objects of the buckets it baselines). Create the runner roles before the member roles:
 // IAM refuses a trust policy whose principal role does not exist yet. The
 // ARNs are written for the aws partition and for roles without a path;
 // adjust them for aws-us-gov or aws-cn, or a --role-name with a path.

@@ -58,3 +58,24 @@ func ErrorCode(err error) string {
 	code, _, _ := apiError(err)
 	return code
 }
+
+// classified is an AWS error that also matches one or more of this
+// package's sentinel errors (ErrPreconditionFailed, ErrObjectNotFound,
+// ErrRegionsUnreadable) under errors.Is, while errors.As still finds the
+// SDK's error behind it.
+type classified struct {
+	err   error
+	kinds []error
+}
+
+func (e *classified) Error() string { return e.err.Error() }
+
+func (e *classified) Unwrap() []error { return append([]error{e.err}, e.kinds...) }
+
+// classify makes err match kinds as well; nil stays nil.
+func classify(err error, kinds ...error) error {
+	if err == nil {
+		return nil
+	}
+	return &classified{err: err, kinds: kinds}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -90,9 +91,10 @@ type Options struct {
 }
 
 // Provider observes and changes buckets, the account (Block Public Access
-// and CloudTrail; IAM, Shield and Organizations only read) and the
-// prerequisites (KMS keys and their policies, SNS topics) the baseline
-// needs. ForAccount derives one per member account of an organization. It
+// and CloudTrail; IAM, Shield, Organizations and its Regions only read) and
+// the prerequisites (KMS keys and their policies, SNS topics) the baseline
+// needs, and keeps objects with conditional writes and HMACs them with KMS
+// for a journal kept in S3 (objects.go, mac.go). ForAccount derives one per member account of an organization. It
 // is safe for concurrent use.
 type Provider struct {
 	opts        Options // as New normalised them, for ForAccount
@@ -119,6 +121,12 @@ type Provider struct {
 	iamClient    map[string]*iam.Client
 	shieldClient map[string]*shield.Client
 	orgClient    map[string]*organizations.Client
+	acctClient   map[string]*account.Client
+
+	// bucketRegions remembers the home region of the buckets whose objects
+	// the provider reads and writes (objects.go), found with HeadBucket
+	// once per bucket; guarded by mu.
+	bucketRegions map[string]string
 
 	keys keyCache
 
@@ -211,25 +219,27 @@ func newProvider(o Options, cfg aws.Config) *Provider {
 		concurrency = DefaultConcurrency
 	}
 	return &Provider{
-		opts:         o,
-		cfg:          cfg,
-		region:       cfg.Region,
-		endpoint:     o.EndpointURL,
-		callTimeout:  o.CallTimeout,
-		propagation:  o.PropagationTimeout,
-		pollEvery:    firstPollInterval(o.PropagationTimeout),
-		concurrency:  concurrency,
-		s3Clients:    map[string]*s3.Client{},
-		kmsClients:   map[string]*kms.Client{},
-		snsClients:   map[string]*sns.Client{},
-		trailClients: map[string]*cloudtrail.Client{},
-		stsClient:    map[string]*sts.Client{},
-		s3control:    map[string]*s3control.Client{},
-		iamClient:    map[string]*iam.Client{},
-		shieldClient: map[string]*shield.Client{},
-		orgClient:    map[string]*organizations.Client{},
-		keys:         keyCache{calls: map[keyCacheKey]*keyCall{}},
-		members:      map[memberKey]*Provider{},
+		opts:          o,
+		cfg:           cfg,
+		region:        cfg.Region,
+		endpoint:      o.EndpointURL,
+		callTimeout:   o.CallTimeout,
+		propagation:   o.PropagationTimeout,
+		pollEvery:     firstPollInterval(o.PropagationTimeout),
+		concurrency:   concurrency,
+		s3Clients:     map[string]*s3.Client{},
+		kmsClients:    map[string]*kms.Client{},
+		snsClients:    map[string]*sns.Client{},
+		trailClients:  map[string]*cloudtrail.Client{},
+		stsClient:     map[string]*sts.Client{},
+		s3control:     map[string]*s3control.Client{},
+		iamClient:     map[string]*iam.Client{},
+		shieldClient:  map[string]*shield.Client{},
+		orgClient:     map[string]*organizations.Client{},
+		acctClient:    map[string]*account.Client{},
+		bucketRegions: map[string]string{},
+		keys:          keyCache{calls: map[keyCacheKey]*keyCall{}},
+		members:       map[memberKey]*Provider{},
 	}
 }
 
@@ -375,6 +385,17 @@ func (p *Provider) shield() *shield.Client {
 func (p *Provider) organizations() *organizations.Client {
 	return cached(p, p.orgClient, "", func() *organizations.Client {
 		return organizations.NewFromConfig(p.cfg, func(o *organizations.Options) {
+			o.Region, o.BaseEndpoint = globalRegion(p.region), p.baseEndpoint(o.BaseEndpoint)
+		})
+	})
+}
+
+// accountManagement returns the AWS Account Management client, global like
+// IAM (its endpoint is account.us-east-1.amazonaws.com in the aws
+// partition).
+func (p *Provider) accountManagement() *account.Client {
+	return cached(p, p.acctClient, "", func() *account.Client {
+		return account.NewFromConfig(p.cfg, func(o *account.Options) {
 			o.Region, o.BaseEndpoint = globalRegion(p.region), p.baseEndpoint(o.BaseEndpoint)
 		})
 	})
