@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/s3baseline/s3baseline/regions"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -64,11 +65,24 @@ func DefaultConfig() *Config {
 // A past "until" is not an error: the exemption has lapsed, and Assign says
 // so, so that a scheduled run on the day after keeps working and shows it.
 func LoadConfig(path string) (*Config, error) {
+	return LoadConfigWith(path, LoadOptions{})
+}
+
+// LoadOptions are what reading a config may use besides the file.
+type LoadOptions struct {
+	// Regions checks the region names the file gives (regions,
+	// settings.cloudtrail.region); nil checks them against the known
+	// regions only (see package regions).
+	Regions *regions.Checker
+}
+
+// LoadConfigWith is LoadConfig with options.
+func LoadConfigWith(path string, o LoadOptions) (*Config, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return parseConfig(path, data, filepath.Dir(path))
+	return parseConfig(path, data, filepath.Dir(path), o)
 }
 
 var (
@@ -89,6 +103,7 @@ type configReader struct {
 	*walker
 	baseDir   string
 	baselines map[string]resolved
+	regions   *regions.Checker
 	// Template nodes are checked once the regions are known, wherever in
 	// the file they were.
 	logTarget, trailBucket *yaml.Node
@@ -99,7 +114,7 @@ type resolved struct {
 	err error
 }
 
-func parseConfig(file string, data []byte, baseDir string) (*Config, error) {
+func parseConfig(file string, data []byte, baseDir string, o LoadOptions) (*Config, error) {
 	c := DefaultConfig()
 	c.Path = file
 	root, err := parseYAML(file, data)
@@ -109,13 +124,18 @@ func parseConfig(file string, data []byte, baseDir string) (*Config, error) {
 	if root == nil {
 		return c, nil // an empty file is the defaults
 	}
-	r := &configReader{walker: &walker{file: file}, baseDir: baseDir, baselines: map[string]resolved{}}
+	r := &configReader{walker: &walker{file: file}, baseDir: baseDir, baselines: map[string]resolved{}, regions: o.Regions}
 	r.fields(root, "", configKeys, func(name string, _, v *yaml.Node) {
 		switch name {
 		case "baseline":
 			c.Baseline = r.baseline(v, name)
 		case "regions":
-			c.Regions, _ = r.strList(v, name, checkRegion)
+			c.Regions, _ = r.strList(v, name, r.regions.Check)
+			if v.Kind == yaml.SequenceNode && len(v.Content) == len(c.Regions) {
+				for _, it := range v.Content {
+					c.RegionLines = append(c.RegionLines, it.Line)
+				}
+			}
 		case "settings":
 			r.settings(v, name, &c.Settings)
 		case "buckets":
@@ -250,7 +270,7 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 				case "kms_key":
 					r.checkedStr(v, key, checkKeyRef, &t.KMSKey)
 				case "region":
-					r.checkedStr(v, key, checkRegion, &t.Region)
+					r.checkedStr(v, key, r.regions.Check, &t.Region)
 				}
 			})
 		}

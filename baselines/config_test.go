@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/s3baseline/s3baseline/regions"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -82,6 +84,7 @@ func TestLoadConfig(t *testing.T) {
 			want: func(c *Config) {
 				c.Baseline = high
 				c.Regions = []string{"us-east-1", "eu-west-1"}
+				c.RegionLines = []int{2, 2}
 				c.Settings.Logging.TargetBucket = "acme-s3-access-logs-{account}-{region}"
 				c.Settings.AdminLock.Principals = []string{"arn:aws:iam::123456789012:role/BreakGlassAdmin"}
 				c.Settings.CloudTrail.Bucket = "acme-cloudtrail-{account}"
@@ -123,6 +126,7 @@ func TestLoadConfig(t *testing.T) {
 			file:   "regions: [eu-west-1]\nsettings:\n  logging:\n    target_bucket: acme-logs-{account}\n",
 			want: func(c *Config) {
 				c.Regions = []string{"eu-west-1"}
+				c.RegionLines = []int{1}
 				c.Settings.Logging.TargetBucket = "acme-logs-{account}"
 			},
 		},
@@ -325,6 +329,18 @@ func TestLoadConfigErrors(t *testing.T) {
 			file: "regions: [us-east-1, eu-west]\n",
 			want: `cfg.yaml:1: regions[1]: invalid region "eu-west" (want a region name like us-east-1)`,
 		},
+		"uppercase region": {
+			file: "regions: [EU-WEST-1]\n",
+			want: `cfg.yaml:1: regions[0]: invalid region "EU-WEST-1": region names are lowercase: eu-west-1`,
+		},
+		"unknown region": {
+			file: "regions:\n  - us-east-1\n  - eu-wst-1\n",
+			want: `cfg.yaml:3: regions[1]: unknown region "eu-wst-1" (did you mean eu-west-1? known: ` + strings.Join(regions.Known(), ", ") + ")",
+		},
+		"unknown trail region": {
+			file: "settings:\n  cloudtrail:\n    region: xx-fake-1\n",
+			want: `cfg.yaml:3: settings.cloudtrail.region: invalid region "xx-fake-1" (want a region name like us-east-1)`,
+		},
 		"duplicate region": {
 			file: "regions: [us-east-1, us-east-1]\n",
 			want: `cfg.yaml:1: regions[1]: duplicate "us-east-1"`,
@@ -452,7 +468,9 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(c, &back); diff != "" {
+	// The file lines of the regions are for messages at load time; a
+	// plan's copy of the config has none.
+	if diff := cmp.Diff(c, &back, cmpopts.IgnoreFields(Config{}, "RegionLines")); diff != "" {
 		t.Errorf("round trip -want +got:\n%s", diff)
 	}
 	golden(t, "config.json.golden", append([]byte(strings.ReplaceAll(string(data), dir+"/", "")), '\n'))
@@ -460,5 +478,23 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	var bad Config
 	if err := json.Unmarshal([]byte(`{"buckets":[{"match":"a","until":"tomorrow"}]}`), &bad); err == nil {
 		t.Error("bad until accepted")
+	}
+}
+
+// TestLoadConfigEnabledRegions: a region the known list lacks loads when
+// the account has it enabled, so a region launched after this build is not
+// refused for ever; without the enabled list it is an error.
+func TestLoadConfigEnabledRegions(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "s3baseline.yaml", "regions: [us-east-1, eu-east-1]\n")
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), `unknown region "eu-east-1"`) {
+		t.Errorf("without enabled regions: %v, want unknown region", err)
+	}
+	enabled := regions.NewChecker(func() ([]string, error) { return []string{"us-east-1", "eu-east-1"}, nil })
+	c, err := LoadConfigWith(path, LoadOptions{Regions: enabled})
+	if err != nil {
+		t.Fatalf("with eu-east-1 enabled: %v", err)
+	}
+	if diff := cmp.Diff([]string{"us-east-1", "eu-east-1"}, c.Regions); diff != "" {
+		t.Errorf("regions (-want +got):\n%s", diff)
 	}
 }

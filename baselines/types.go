@@ -62,6 +62,19 @@ type Config struct {
 	Settings Settings `json:"settings"`
 	// Rules are tried in order; the first match wins.
 	Rules []Rule `json:"buckets,omitempty"`
+
+	// RegionLines are the file lines of Regions, for messages; empty for
+	// a config that did not come from a file (a saved plan's).
+	RegionLines []int `json:"-"`
+}
+
+// RegionLine is the line of the config file that names Regions[i], 0 when
+// unknown.
+func (c *Config) RegionLine(i int) int {
+	if i < 0 || i >= len(c.RegionLines) {
+		return 0
+	}
+	return c.RegionLines[i]
 }
 
 // Settings are the values the controls are enforced with.
