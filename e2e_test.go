@@ -376,6 +376,9 @@ func TestBadInput(t *testing.T) {
 			[]string{"ctl.yaml:4", "event_notification"}},
 		"bad glob": {[]string{"plan", "--config", write("glob.yaml", "baseline: high\nbuckets:\n  - match: \"logs-[\"\n    baseline: low\n"), "--endpoint-url", srv.URL()},
 			[]string{"glob.yaml:3", "logs-["}},
+		// One error at load time, not one identical error per bucket.
+		"high without admin principals": {[]string{"plan", "--config", write("nolock.yaml", "baseline: high\n"), "--endpoint-url", srv.URL()},
+			[]string{"nolock.yaml", "settings.admin_lock.principals", "admin_policy_lock"}},
 		"damaged plan file": {[]string{"show", damaged}, []string{"damaged.json"}},
 		"edited plan file":  {[]string{"show", edited}, []string{"edited.json", "checksum"}},
 		"unknown format":    {[]string{"show", future}, []string{"future.json", "format_version", "99"}},

@@ -533,6 +533,9 @@ func loadScope(c *cli.Context, rc *regions.Checker) (*baselines.Config, error) {
 	if cfg.Baseline == nil {
 		return nil, errors.New("no baseline: pass --baseline low|medium|high|FILE or set baseline: in s3baseline.yaml")
 	}
+	if err := cfg.CheckSettings(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 

@@ -107,6 +107,16 @@ type configReader struct {
 	// Template nodes are checked once the regions are known, wherever in
 	// the file they were.
 	logTarget, trailBucket *yaml.Node
+	// lines become Config.Lines.
+	lines map[string]int
+}
+
+// line records the line of key for Config.Lines.
+func (r *configReader) line(key string, n *yaml.Node) {
+	if r.lines == nil {
+		r.lines = map[string]int{}
+	}
+	r.lines[key] = n.Line
 }
 
 type resolved struct {
@@ -131,9 +141,9 @@ func parseConfig(file string, data []byte, baseDir string, o LoadOptions) (*Conf
 			c.Baseline = r.baseline(v, name)
 		case "regions":
 			c.Regions, _ = r.strList(v, name, r.regions.Check)
-			if v.Kind == yaml.SequenceNode && len(v.Content) == len(c.Regions) {
-				for _, it := range v.Content {
-					c.RegionLines = append(c.RegionLines, it.Line)
+			if v.Kind == yaml.SequenceNode {
+				for i, it := range v.Content {
+					r.line(index(name, i), it)
 				}
 			}
 		case "settings":
@@ -148,6 +158,7 @@ func parseConfig(file string, data []byte, baseDir string, o LoadOptions) (*Conf
 		}
 	})
 	r.checkTemplates(c)
+	c.Lines = r.lines
 	if err := r.err(); err != nil {
 		return nil, err
 	}
@@ -252,6 +263,7 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 		case "admin_lock":
 			r.fields(v, key, adminLockKeys, func(name string, _, v *yaml.Node) {
 				key := join(key, name)
+				r.line(key, v)
 				if p, ok := r.strList(v, key, checkPrincipal); ok {
 					s.AdminLock.Principals = p
 				}
@@ -421,6 +433,47 @@ func (r *configReader) exempt(n *yaml.Node, key string) []settings.ControlID {
 	out := make([]settings.ControlID, len(ids))
 	for i, s := range ids {
 		out[i] = settings.ControlID(s)
+	}
+	return out
+}
+
+// CheckSettings checks what depends on the config as a whole once the
+// default baseline is final (after a --baseline flag replaced the file's):
+// a baseline in use that enforces admin_policy_lock needs the admin
+// principals it denies, or every bucket under it would fail alike. It is
+// one error naming the file and the key (or, with no file, the flag).
+func (c *Config) CheckSettings() error {
+	if len(c.Settings.AdminLock.Principals) > 0 {
+		return nil
+	}
+	var need *Baseline
+	for _, b := range c.baselinesInUse() {
+		if spec, ok := b.Spec(settings.AdminPolicyLock); ok && spec.Mode == ModeEnforce {
+			need = b
+			break
+		}
+	}
+	if need == nil {
+		return nil
+	}
+	msg := fmt.Errorf("empty, but baseline %s enforces %s, a Deny of bucket-policy changes to these principals: "+
+		"list the administrators to lock out (e.g. arn:aws:iam::123456789012:role/OpsAdmin)", need.Name, settings.AdminPolicyLock)
+	if c.Path == "" {
+		return fmt.Errorf("--baseline %s: settings.admin_lock.principals in %s (--config) is %w", need.Name, DefaultConfigFile, msg)
+	}
+	return &FileError{File: c.Path, Line: c.Line("settings.admin_lock.principals"), Key: "settings.admin_lock.principals", Err: msg}
+}
+
+// baselinesInUse are the default baseline and every rule's, default first.
+func (c *Config) baselinesInUse() []*Baseline {
+	var out []*Baseline
+	if c.Baseline != nil {
+		out = append(out, c.Baseline)
+	}
+	for _, r := range c.Rules {
+		if r.Baseline != nil {
+			out = append(out, r.Baseline)
+		}
 	}
 	return out
 }

@@ -84,7 +84,6 @@ func TestLoadConfig(t *testing.T) {
 			want: func(c *Config) {
 				c.Baseline = high
 				c.Regions = []string{"us-east-1", "eu-west-1"}
-				c.RegionLines = []int{2, 2}
 				c.Settings.Logging.TargetBucket = "acme-s3-access-logs-{account}-{region}"
 				c.Settings.AdminLock.Principals = []string{"arn:aws:iam::123456789012:role/BreakGlassAdmin"}
 				c.Settings.CloudTrail.Bucket = "acme-cloudtrail-{account}"
@@ -126,7 +125,6 @@ func TestLoadConfig(t *testing.T) {
 			file:   "regions: [eu-west-1]\nsettings:\n  logging:\n    target_bucket: acme-logs-{account}\n",
 			want: func(c *Config) {
 				c.Regions = []string{"eu-west-1"}
-				c.RegionLines = []int{1}
 				c.Settings.Logging.TargetBucket = "acme-logs-{account}"
 			},
 		},
@@ -170,7 +168,7 @@ func TestLoadConfig(t *testing.T) {
 					b.Source = "pci.yaml"
 				}
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Config{}, "Lines")); diff != "" {
 				t.Errorf("%s: -want +got:\n%s", tc.reason, diff)
 			}
 		})
@@ -468,9 +466,9 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	// The file lines of the regions are for messages at load time; a
+	// The file lines of keys are for messages after loading; a
 	// plan's copy of the config has none.
-	if diff := cmp.Diff(c, &back, cmpopts.IgnoreFields(Config{}, "RegionLines")); diff != "" {
+	if diff := cmp.Diff(c, &back, cmpopts.IgnoreFields(Config{}, "Lines")); diff != "" {
 		t.Errorf("round trip -want +got:\n%s", diff)
 	}
 	golden(t, "config.json.golden", append([]byte(strings.ReplaceAll(string(data), dir+"/", "")), '\n'))
@@ -496,5 +494,61 @@ func TestLoadConfigEnabledRegions(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"us-east-1", "eu-east-1"}, c.Regions); diff != "" {
 		t.Errorf("regions (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckSettings: a baseline that enforces admin_policy_lock without
+// admin principals is one error naming the file and the key, not one per
+// bucket at plan time.
+func TestCheckSettings(t *testing.T) {
+	const principals = "settings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/Admin\"]\n"
+	cases := map[string]struct {
+		reason   string
+		file     string // "" for no config file
+		baseline string // a --baseline over the file's, "" for none
+		want     string // "" for no error
+	}{
+		"high with principals": {reason: "what high needs", file: "baseline: high\n" + principals},
+		"medium without":       {reason: "medium has no admin_policy_lock", file: "baseline: medium\n"},
+		"high without": {reason: "the key is absent: the file and key are named",
+			file: "baseline: high\n",
+			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high enforces admin_policy_lock, a Deny of bucket-policy changes to these principals: list the administrators to lock out (e.g. arn:aws:iam::123456789012:role/OpsAdmin)"},
+		"high with an empty list": {reason: "the empty list's line is named",
+			file: "baseline: high\nsettings:\n  admin_lock:\n    principals: []\n",
+			want: "cfg.yaml:4: settings.admin_lock.principals: empty, but baseline high enforces admin_policy_lock"},
+		"a rule's high": {reason: "a rule's baseline needs the principals too",
+			file: "baseline: low\nbuckets:\n  - match: \"vault-*\"\n    baseline: high\n",
+			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high enforces"},
+		"--baseline high over the file": {reason: "the flag's baseline is judged with the file's settings",
+			file: "baseline: low\n", baseline: "high",
+			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high"},
+		"--baseline high, no file": {reason: "with no file the flag is named, and where to set the list",
+			baseline: "high",
+			want:     "--baseline high: settings.admin_lock.principals in s3baseline.yaml (--config) is empty, but baseline high enforces"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := DefaultConfig()
+			if tc.file != "" {
+				var err error
+				if c, err = LoadConfig(writeFile(t, dir, "cfg.yaml", tc.file)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.baseline != "" {
+				c.Baseline, _ = Builtin(tc.baseline)
+			}
+			err := c.CheckSettings()
+			got := errText(err, dir)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: %v, want no error", tc.reason, err)
+			case tc.want != "" && !strings.HasPrefix(got, tc.want):
+				t.Errorf("%s:\n got: %s\nwant: %s...", tc.reason, got, tc.want)
+			case strings.Contains(got, "\n"):
+				t.Errorf("%s: more than one line: %q", tc.reason, got)
+			}
+		})
 	}
 }

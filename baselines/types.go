@@ -63,19 +63,16 @@ type Config struct {
 	// Rules are tried in order; the first match wins.
 	Rules []Rule `json:"buckets,omitempty"`
 
-	// RegionLines are the file lines of Regions, for messages; empty for
-	// a config that did not come from a file (a saved plan's).
-	RegionLines []int `json:"-"`
+	// Lines are the file lines of some keys, by key path ("regions[1]",
+	// "settings.admin_lock.principals"), for messages about them after
+	// loading (a region or the admin list the plan finds wrong). Empty for
+	// a config that did not come from a file, or came from a saved plan.
+	Lines map[string]int `json:"-"`
 }
 
-// RegionLine is the line of the config file that names Regions[i], 0 when
-// unknown.
-func (c *Config) RegionLine(i int) int {
-	if i < 0 || i >= len(c.RegionLines) {
-		return 0
-	}
-	return c.RegionLines[i]
-}
+// Line is the line of the config file with key (a path like
+// "regions[1]"), 0 when unknown.
+func (c *Config) Line(key string) int { return c.Lines[key] }
 
 // Settings are the values the controls are enforced with.
 type Settings struct {

@@ -112,7 +112,7 @@ func unmatched(all []settings.BucketRef, o Options, m *matches) []Unmatched {
 	for i, r := range cfg.Regions {
 		if !slices.ContainsFunc(all, func(b settings.BucketRef) bool { return b.Region == r }) {
 			out = append(out, Unmatched{Key: "config-region:" + r,
-				Subject: fmt.Sprintf("%s: regions[%d] %q", fileLine(cfg.Path, cfg.RegionLine(i)), i, r)})
+				Subject: fmt.Sprintf("%s: regions[%d] %q", fileLine(cfg.Path, cfg.Line(fmt.Sprintf("regions[%d]", i))), i, r)})
 		}
 	}
 	narrowed := len(o.Buckets) > 0 || len(o.Regions) > 0
