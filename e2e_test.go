@@ -15,12 +15,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -76,8 +78,16 @@ type result struct {
 
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
+	return runCLITuned(t, nil, args...)
+}
+
+// runCLITuned is runCLI with the provider's options adjusted after the
+// flags (a lower retry backoff, say).
+func runCLITuned(t *testing.T, tune func(*awsprovider.Options), args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"s3baseline"}, args...), strings.NewReader(""), &out, &errb)
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, now: time.Now, tuneProvider: tune}
+	code := runEnv(context.Background(), e, append([]string{"s3baseline"}, args...))
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 

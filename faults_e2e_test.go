@@ -18,6 +18,7 @@ import (
 
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
 // startGenerated serves a generated account of n buckets.
@@ -107,6 +108,64 @@ func TestPlanUnderThrottling(t *testing.T) {
 		t.Errorf("no faults were injected (%v): the test proves nothing", faults)
 	}
 	t.Logf("faults injected and retried: %v over %d calls", faults, len(chaos.Calls()))
+}
+
+// TestPlanUnderHeavyThrottling: with 60% of all calls answered SlowDown (or
+// Throttling, ThrottlingException), a plan of 30 buckets still reads every
+// bucket and makes exactly the plan it makes without throttling: a call
+// that keeps being throttled keeps retrying with backoff rather than
+// failing after MaxAttempts or being taken for a region that does not
+// answer. Each attempt answers within --call-timeout; the whole call may
+// take longer. (The backoff is capped low so the test is quick; the
+// retries are the SDK's own, over HTTP.)
+func TestPlanUnderHeavyThrottling(t *testing.T) {
+	const n = 30
+	gen := emulator.GenerateOptions{Seed: 17, DriftFraction: 0.3}
+	fast := func(o *awsprovider.Options) { o.MaxBackoff = 40 * time.Millisecond }
+	args := func(srv *emulator.Server) []string {
+		return []string{"plan", "--config", e2eConfig(), allowEmpty, "--endpoint-url", srv.URL(), "--json", "--call-timeout", "2s"}
+	}
+	decode := func(r result) *plan.Plan {
+		var p plan.Plan
+		if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+			t.Fatalf("plan --json (exit %d) is not a plan document: %v\nstderr: %s", r.code, err, r.stderr)
+		}
+		p.CreatedAt = time.Time{}
+		return &p
+	}
+
+	clean := startGenerated(t, n, gen, emulator.Options{})
+	r := runCLITuned(t, fast, args(clean)...)
+	if r.code != 0 {
+		t.Fatalf("plan without faults exited %d\n%s", r.code, r.stderr)
+	}
+	want := decode(r)
+
+	chaos := startGenerated(t, n, gen, emulator.Options{Latency: 5 * time.Millisecond, Chaos: emulator.Chaos{Seed: 23, SlowDownRate: 0.6}})
+	begin := time.Now()
+	r = runCLITuned(t, fast, args(chaos)...)
+	took := time.Since(begin)
+	got := decode(r)
+	if r.code != 0 {
+		t.Errorf("plan under 60%% throttling exited %d\nstderr: %s", r.code, r.stderr)
+	}
+	unread := 0
+	for _, b := range got.Buckets {
+		if len(b.Errors) > 0 {
+			unread++
+			t.Errorf("bucket %s was not read: %q", b.Name, b.Errors)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan under throttling differs from the plan without (-clean +chaos):\n%s", diff)
+	}
+	faults := countFaults(chaos)
+	throttled := faults["SlowDown"] + faults["Throttling"] + faults["ThrottlingException"]
+	calls := len(chaos.Calls())
+	if throttled < calls/2 {
+		t.Errorf("%d of %d calls throttled, want about 60%%: the test proves less than it says", throttled, calls)
+	}
+	t.Logf("%d buckets, %d unread; %d of %d calls throttled; plan took %v", len(got.Buckets), unread, throttled, calls, took.Round(time.Millisecond))
 }
 
 // TestPlanHungRegion: an opt-in region whose endpoint never answers fails

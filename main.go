@@ -55,6 +55,9 @@ type env struct {
 	now            func() time.Time
 	// logger is set by --log-format json; nil writes text lines.
 	logger *slog.Logger
+	// tuneProvider, when set, adjusts the provider's options after the
+	// flags (tests lower the retry backoff with it); nil in the tool.
+	tuneProvider func(*awsprovider.Options)
 }
 
 // exitError carries an exit code that is not simply "error" together with
@@ -69,7 +72,11 @@ func (e *codeError) Error() string { return e.msg }
 // run executes one command line and returns the process exit code. Every
 // error is printed as one line prefixed with "s3baseline: ".
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	return runEnv(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}, args)
+}
+
+// runEnv is run with the outside world e.
+func runEnv(ctx context.Context, e *env, args []string) int {
 	app := newApp(e)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
@@ -130,7 +137,7 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "profile", Usage: "shared config `PROFILE` (default: the standard credential chain)"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to `URL` (an emulator or S3-compatible service); AWS_ENDPOINT_URL* work too"},
 		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "buckets observed or changed at once"},
-		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on one AWS call, retries included, after `DURATION`"},
+		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on an AWS call that gets no answer within `DURATION` (throttled calls keep retrying)"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
 		logFlag(),
 	}
@@ -164,7 +171,7 @@ func planCommand(e *env) *cli.Command {
 				return fmt.Errorf("plan takes no arguments, got %q", c.Args().First())
 			}
 			started := e.now()
-			prov, err := newProvider(c)
+			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
@@ -245,7 +252,7 @@ func applyCommand(e *env) *cli.Command {
 				return fmt.Errorf("apply takes at most one argument, the plan file; got %d", c.NArg())
 			}
 			started := e.now()
-			prov, err := newProvider(c)
+			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
@@ -349,7 +356,7 @@ func rollbackCommand(e *env) *cli.Command {
 			if !c.Bool("auto-approve") && !confirm(e, "\nRoll back these changes? Only 'yes' will be accepted: ") {
 				return errors.New("rollback cancelled")
 			}
-			prov, err := newProvider(c)
+			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
@@ -539,16 +546,20 @@ func loadScope(c *cli.Context, rc *regions.Checker) (*baselines.Config, error) {
 	return cfg, nil
 }
 
-func newProvider(c *cli.Context) (*awsprovider.Provider, error) {
+func newProvider(c *cli.Context, e *env) (*awsprovider.Provider, error) {
 	if n := c.Int("concurrency"); n < 1 || n > 1024 {
 		return nil, fmt.Errorf("--concurrency: %d is out of range (1 to 1024)", n)
 	}
-	return awsprovider.New(c.Context, awsprovider.Options{
+	o := awsprovider.Options{
 		Profile:     c.String("profile"),
 		EndpointURL: c.String("endpoint-url"),
 		Concurrency: c.Int("concurrency"),
 		CallTimeout: c.Duration("call-timeout"),
-	})
+	}
+	if e.tuneProvider != nil {
+		e.tuneProvider(&o)
+	}
+	return awsprovider.New(c.Context, o)
 }
 
 // progressReporter returns a Progress callback that draws "plan: 1200/10000
