@@ -63,6 +63,7 @@ func isolateAWSEnv(t *testing.T) {
 		"AWS_SHARED_CREDENTIALS_FILE": empty,
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_ENDPOINT_URL":            "",
+		"AWS_CA_BUNDLE":               "", // the emulator is plain HTTP; a bundle also refuses a custom HTTP client
 		"NO_COLOR":                    "1",
 	} {
 		t.Setenv(k, v)

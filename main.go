@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,6 +56,8 @@ type env struct {
 	now            func() time.Time
 	// logger is set by --log-format json; nil writes text lines.
 	logger *slog.Logger
+	// stderrMu keeps text lines on stderr whole (textLine).
+	stderrMu sync.Mutex
 	// tuneProvider, when set, adjusts the provider's options after the
 	// flags (tests lower the retry backoff with it); nil in the tool.
 	tuneProvider func(*awsprovider.Options)
@@ -555,6 +558,7 @@ func newProvider(c *cli.Context, e *env) (*awsprovider.Provider, error) {
 		EndpointURL: c.String("endpoint-url"),
 		Concurrency: c.Int("concurrency"),
 		CallTimeout: c.Duration("call-timeout"),
+		Logger:      e.sdkLog,
 	}
 	if e.tuneProvider != nil {
 		e.tuneProvider(&o)

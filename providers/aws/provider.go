@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -81,6 +82,12 @@ type Options struct {
 	// MaxBackoff caps the pause between two attempts; 0 keeps the SDK's
 	// 20s. Tests lower it, so retried faults do not make them slow.
 	MaxBackoff time.Duration
+	// Logger, when set, receives the SDK's own log lines (a warning about
+	// a response it could not fully check, say), each as its level ("WARN",
+	// "DEBUG") and one line of text, instead of the SDK printing them on
+	// the process's stderr in its own format. It may be called from any
+	// goroutine.
+	Logger func(level, msg string)
 	// HTTPClient, when set, carries every request.
 	HTTPClient *http.Client
 	// Concurrency is how many calls the caller makes at once (the CLI's
@@ -175,6 +182,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
 	}
+	if o.Logger != nil {
+		loadOpts = append(loadOpts, config.WithLogger(sdkLogger(o.Logger)))
+	}
 	if o.HTTPClient != nil {
 		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
 	} else if o.Concurrency > 0 {
@@ -230,6 +240,13 @@ func newProvider(o Options, cfg aws.Config) *Provider {
 		keys:         keyCache{calls: map[keyCacheKey]*keyCall{}},
 		members:      map[memberKey]*Provider{},
 	}
+}
+
+// sdkLogger hands the SDK's log lines to log, one line each.
+func sdkLogger(log func(level, msg string)) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		log(string(c), strings.Join(strings.Fields(fmt.Sprintf(format, v...)), " "))
+	})
 }
 
 // defaultHTTPClient is the SDK's default client with an idle connection
