@@ -92,3 +92,24 @@ func TestReorderArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCredentials: with no credentials anywhere (no keys, no profile, no
+// shared files, no instance metadata) the run fails with one line saying
+// what to set, not the SDK's account of every link of its chain.
+func TestNoCredentials(t *testing.T) {
+	srv := startEmulator(t, "e2e")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           "",
+		"AWS_SECRET_ACCESS_KEY":       "",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+	r := runCLI(t, "plan", "--config", filepath.Join(repoTestdata, "e2e.yaml"), "--endpoint-url", srv.URL())
+	want := "s3baseline: observe account: get caller identity: no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run on a machine with a role\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", r.code, r.stderr, want)
+	}
+}

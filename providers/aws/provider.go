@@ -436,6 +436,9 @@ func oneLine(err error) string {
 	if oe, ok := err.(*opError); ok {
 		return oe.Error() // already one line, and keeps its own "doing what"
 	}
+	if noCredentials(err) {
+		return errNoCredentials.Error()
+	}
 	if stop := (*stopRetry)(nil); errors.As(err, &stop) && stop.reason != "" {
 		return stop.reason + ": " + oneLine(stop.err)
 	}
@@ -466,6 +469,27 @@ func oneLine(err error) string {
 		cause += fmt.Sprintf(" (%d attempts)", maxErr.Attempt)
 	}
 	return strings.Join(strings.Fields(cause), " ")
+}
+
+// errNoCredentials says, in one line, what to do when the credential chain
+// found nothing: the SDK's own text is the whole chain's story ("get
+// identity: get credentials: failed to refresh cached credentials, no EC2
+// IMDS role found, operation error ec2imds: GetMetadata, ...").
+var errNoCredentials = errors.New("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run on a machine with a role")
+
+// noCredentials reports whether err is the credential chain finding no
+// credentials. The SDK's default chain (config.LoadDefaultConfig) asks the
+// EC2 instance metadata service last, only when the environment, the
+// shared files and the container endpoints gave nothing, so a failure of
+// an ec2imds call inside a call's error is that: nothing anywhere, and no
+// instance role either.
+func noCredentials(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if op, ok := e.(*smithy.OperationError); ok && op.ServiceID == "ec2imds" {
+			return true
+		}
+	}
+	return false
 }
 
 // sendFailure is the network error that stopped the API request itself from
