@@ -113,3 +113,32 @@ func TestNoCredentials(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", r.code, r.stderr, want)
 	}
 }
+
+// TestUsageErrors: a command line that does not parse is one line with
+// where to look, never the whole help text.
+func TestUsageErrors(t *testing.T) {
+	isolateAWSEnv(t)
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown flag":            {[]string{"plan", "--bukcet", "x"}, "s3baseline: plan: unknown flag --bukcet; see s3baseline plan --help"},
+		"unknown flag, apply":     {[]string{"apply", "plan.json", "--auto-aprove"}, "s3baseline: apply: unknown flag --auto-aprove; see s3baseline apply --help"},
+		"unknown flag, subcmd":    {[]string{"baselines", "show", "high", "--jsn"}, "s3baseline: baselines show: unknown flag --jsn; see s3baseline baselines show --help"},
+		"flag without its value":  {[]string{"plan", "--out"}, "s3baseline: plan: flag --out needs a value; see s3baseline plan --help"},
+		"flag with a bad value":   {[]string{"plan", "--concurrency", "many"}, `s3baseline: plan: --concurrency: invalid value "many": parse error; see s3baseline plan --help`},
+		"unknown top-level flag":  {[]string{"--bogus"}, "s3baseline: unknown flag --bogus; see s3baseline --help"},
+		"unknown command":         {[]string{"plna"}, `s3baseline: unknown command "plna"; see s3baseline --help`},
+		"unknown flag, rollback":  {[]string{"rollback", "--forse", "j.jsonl"}, "s3baseline: rollback: unknown flag --forse; see s3baseline rollback --help"},
+		"unknown flag, show":      {[]string{"show", "--jsno", "plan.json"}, "s3baseline: show: unknown flag --jsno; see s3baseline show --help"},
+		"unknown flag after args": {[]string{"show", "plan.json", "--jsno"}, "s3baseline: show: unknown flag --jsno; see s3baseline show --help"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, tc.args...)
+			if r.code != 1 || r.stderr != tc.want+"\n" || r.stdout != "" {
+				t.Errorf("exit %d\nstdout: %q\nstderr: %q\nwant exit 1, no stdout, stderr %q", r.code, r.stdout, r.stderr, tc.want)
+			}
+		})
+	}
+}

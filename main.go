@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -108,7 +110,7 @@ func oneLine(s string) string {
 }
 
 func newApp(e *env) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "s3baseline",
 		Usage:   "bring every S3 bucket to a NIST SP 800-53 security baseline (plan / apply)",
 		Version: version,
@@ -131,7 +133,57 @@ func newApp(e *env) *cli.App {
 				},
 			},
 		},
+		OnUsageError: usageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("unknown command %q; see s3baseline --help", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
 	}
+	onUsageErrors(app.Commands)
+	return app
+}
+
+// onUsageErrors makes every command's usage errors one line (urfave/cli
+// prints the whole help text after them otherwise).
+func onUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		onUsageErrors(c.Subcommands)
+	}
+}
+
+// Go's flag package names a flag with one dash in its errors.
+var (
+	flagUndefined = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
+	flagNoValue   = regexp.MustCompile(`^flag needs an argument: -+(.+)$`)
+	flagBadValue  = regexp.MustCompile(`^invalid value "(.*)" for flag -+([^:]+): (.*)$`)
+)
+
+// usageError is a command line that does not parse, as one line with
+// where to look: "plan: unknown flag --bukcet; see s3baseline plan --help".
+func usageError(c *cli.Context, err error, _ bool) error {
+	msg := err.Error()
+	if m := flagUndefined.FindStringSubmatch(msg); m != nil {
+		msg = "unknown flag --" + m[1]
+	} else if m := flagNoValue.FindStringSubmatch(msg); m != nil {
+		msg = "flag --" + m[1] + " needs a value"
+	} else if m := flagBadValue.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("--%s: invalid value %q: %s", m[2], m[1], m[3])
+	}
+	var path []string // the command's names from the top, "baselines show"
+	for _, cc := range c.Lineage() {
+		if cc.Command != nil && cc.Command.Name != "" && cc.Command.Name != c.App.Name {
+			path = append([]string{cc.Command.Name}, path...)
+		}
+	}
+	path = slices.Compact(path)
+	name := strings.Join(path, " ")
+	if name == "" {
+		return fmt.Errorf("%s; see s3baseline --help", msg)
+	}
+	return fmt.Errorf("%s: %s; see s3baseline %s --help", name, msg, name)
 }
 
 // Connection flags: every command that talks to AWS.
