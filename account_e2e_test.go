@@ -93,13 +93,15 @@ func TestAccountBlockPublicAccess(t *testing.T) {
 			withoutBucket("public-downloads-site")(sc)
 			withoutBucket("legacy-archive")(sc)
 		})
-		p := planDoc2(t, srv, applyConfig())
+		// apply.yaml's rule for public-downloads-* now matches no bucket,
+		// which --allow-empty lets pass.
+		p := decodePlan(t, runCLI(t, "plan", "--config", applyConfig(), "--allow-empty", "--endpoint-url", srv.URL(), "--json"))
 		if c, ok := accountChange(p.AccountPlan, settings.AccountBlockPublicAccess); !ok || c.Action != plan.Create || len(c.Impact) > 0 {
 			t.Fatalf("account_block_public_access = %+v, want a create without impact", c)
 		}
 		// partner-exchange and shared-data are read by another account:
 		// their KMS changes are impacts of their own, allowed here.
-		if r := applyAuto(t, srv, "--allow-impact"); r.code != 0 {
+		if r := applyAuto(t, srv, "--allow-impact", "--allow-empty"); r.code != 0 {
 			t.Fatalf("apply exited %d: %s", r.code, r.stderr)
 		}
 		got := srv.Snapshot().AccountPublicAccessBlock

@@ -92,3 +92,53 @@ func TestReorderArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCredentials: with no credentials anywhere (no keys, no profile, no
+// shared files, no instance metadata) the run fails with one line saying
+// what to set, not the SDK's account of every link of its chain.
+func TestNoCredentials(t *testing.T) {
+	srv := startEmulator(t, "e2e")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           "",
+		"AWS_SECRET_ACCESS_KEY":       "",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	} {
+		t.Setenv(k, v)
+	}
+	r := runCLI(t, "plan", "--config", filepath.Join(repoTestdata, "e2e.yaml"), "--endpoint-url", srv.URL())
+	want := "s3baseline: observe account: get caller identity: no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run on a machine with a role\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", r.code, r.stderr, want)
+	}
+}
+
+// TestUsageErrors: a command line that does not parse is one line with
+// where to look, never the whole help text.
+func TestUsageErrors(t *testing.T) {
+	isolateAWSEnv(t)
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown flag":            {[]string{"plan", "--bukcet", "x"}, "s3baseline: plan: unknown flag --bukcet; see s3baseline plan --help"},
+		"unknown flag, apply":     {[]string{"apply", "plan.json", "--auto-aprove"}, "s3baseline: apply: unknown flag --auto-aprove; see s3baseline apply --help"},
+		"unknown flag, subcmd":    {[]string{"baselines", "show", "high", "--jsn"}, "s3baseline: baselines show: unknown flag --jsn; see s3baseline baselines show --help"},
+		"flag without its value":  {[]string{"plan", "--out"}, "s3baseline: plan: flag --out needs a value; see s3baseline plan --help"},
+		"flag with a bad value":   {[]string{"plan", "--concurrency", "many"}, `s3baseline: plan: --concurrency: invalid value "many": parse error; see s3baseline plan --help`},
+		"unknown top-level flag":  {[]string{"--bogus"}, "s3baseline: unknown flag --bogus; see s3baseline --help"},
+		"unknown command":         {[]string{"plna"}, `s3baseline: unknown command "plna"; see s3baseline --help`},
+		"unknown flag, rollback":  {[]string{"rollback", "--forse", "j.jsonl"}, "s3baseline: rollback: unknown flag --forse; see s3baseline rollback --help"},
+		"unknown flag, show":      {[]string{"show", "--jsno", "plan.json"}, "s3baseline: show: unknown flag --jsno; see s3baseline show --help"},
+		"unknown flag after args": {[]string{"show", "plan.json", "--jsno"}, "s3baseline: show: unknown flag --jsno; see s3baseline show --help"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := runCLI(t, tc.args...)
+			if r.code != 1 || r.stderr != tc.want+"\n" || r.stdout != "" {
+				t.Errorf("exit %d\nstdout: %q\nstderr: %q\nwant exit 1, no stdout, stderr %q", r.code, r.stdout, r.stderr, tc.want)
+			}
+		})
+	}
+}

@@ -15,12 +15,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -61,6 +63,7 @@ func isolateAWSEnv(t *testing.T) {
 		"AWS_SHARED_CREDENTIALS_FILE": empty,
 		"AWS_EC2_METADATA_DISABLED":   "true",
 		"AWS_ENDPOINT_URL":            "",
+		"AWS_CA_BUNDLE":               "", // the emulator is plain HTTP; a bundle also refuses a custom HTTP client
 		"NO_COLOR":                    "1",
 	} {
 		t.Setenv(k, v)
@@ -76,8 +79,16 @@ type result struct {
 
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
+	return runCLITuned(t, nil, args...)
+}
+
+// runCLITuned is runCLI with the provider's options adjusted after the
+// flags (a lower retry backoff, say).
+func runCLITuned(t *testing.T, tune func(*awsprovider.Options), args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"s3baseline"}, args...), strings.NewReader(""), &out, &errb)
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, now: time.Now, tuneProvider: tune}
+	code := runEnv(context.Background(), e, append([]string{"s3baseline"}, args...))
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
@@ -376,6 +387,9 @@ func TestBadInput(t *testing.T) {
 			[]string{"ctl.yaml:4", "event_notification"}},
 		"bad glob": {[]string{"plan", "--config", write("glob.yaml", "baseline: high\nbuckets:\n  - match: \"logs-[\"\n    baseline: low\n"), "--endpoint-url", srv.URL()},
 			[]string{"glob.yaml:3", "logs-["}},
+		// One error at load time, not one identical error per bucket.
+		"high without admin principals": {[]string{"plan", "--config", write("nolock.yaml", "baseline: high\n"), "--endpoint-url", srv.URL()},
+			[]string{"nolock.yaml", "settings.admin_lock.principals", "admin_policy_lock"}},
 		"damaged plan file": {[]string{"show", damaged}, []string{"damaged.json"}},
 		"edited plan file":  {[]string{"show", edited}, []string{"edited.json", "checksum"}},
 		"unknown format":    {[]string{"show", future}, []string{"future.json", "format_version", "99"}},

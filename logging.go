@@ -43,7 +43,33 @@ func (e *env) logError(msg string, attrs ...any) {
 		e.logger.Error(oneLine(msg), attrs...)
 		return
 	}
-	fmt.Fprintf(e.stderr, "s3baseline: %s\n", oneLine(msg))
+	e.textLine("s3baseline: " + oneLine(msg))
+}
+
+// textLine writes one text line to stderr. Lines come from several
+// goroutines (the SDK logs from the workers' calls), so one at a time.
+func (e *env) textLine(line string) {
+	e.stderrMu.Lock()
+	defer e.stderrMu.Unlock()
+	fmt.Fprintln(e.stderr, line)
+}
+
+// sdkLog takes a line the AWS SDK logged (providers/aws Options.Logger):
+// a warning becomes one of our lines, JSON with --log-format json, so that
+// every stderr line has one form; a debug line (the SDK writes them only
+// when asked to) is a debug record, which the JSON handler's level drops.
+func (e *env) sdkLog(level, msg string) {
+	if e.logger != nil {
+		if level == "WARN" {
+			e.logger.Warn(msg, "source", "aws-sdk")
+		} else {
+			e.logger.Debug(msg, "source", "aws-sdk")
+		}
+		return
+	}
+	if level == "WARN" {
+		e.textLine("s3baseline: aws sdk warning: " + msg)
+	}
 }
 
 // info writes a note: to stderr as text, or as a JSON info line.
@@ -56,7 +82,7 @@ func (e *env) info(msg string, attrs ...any) {
 	for i := 0; i+1 < len(attrs); i += 2 {
 		line += fmt.Sprintf(" %v=%v", attrs[i], attrs[i+1])
 	}
-	fmt.Fprintln(e.stderr, line)
+	e.textLine(line)
 }
 
 // errorAttrs are the structured fields of an apply or rollback error.

@@ -16,7 +16,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,6 +30,7 @@ import (
 	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/progress"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
+	"github.com/s3baseline/s3baseline/regions"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -54,6 +58,11 @@ type env struct {
 	now            func() time.Time
 	// logger is set by --log-format json; nil writes text lines.
 	logger *slog.Logger
+	// stderrMu keeps text lines on stderr whole (textLine).
+	stderrMu sync.Mutex
+	// tuneProvider, when set, adjusts the provider's options after the
+	// flags (tests lower the retry backoff with it); nil in the tool.
+	tuneProvider func(*awsprovider.Options)
 }
 
 // exitError carries an exit code that is not simply "error" together with
@@ -68,7 +77,11 @@ func (e *codeError) Error() string { return e.msg }
 // run executes one command line and returns the process exit code. Every
 // error is printed as one line prefixed with "s3baseline: ".
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	return runEnv(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}, args)
+}
+
+// runEnv is run with the outside world e.
+func runEnv(ctx context.Context, e *env, args []string) int {
 	app := newApp(e)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
@@ -97,7 +110,7 @@ func oneLine(s string) string {
 }
 
 func newApp(e *env) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "s3baseline",
 		Usage:   "bring every S3 bucket to a NIST SP 800-53 security baseline (plan / apply)",
 		Version: version,
@@ -120,7 +133,57 @@ func newApp(e *env) *cli.App {
 				},
 			},
 		},
+		OnUsageError: usageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("unknown command %q; see s3baseline --help", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
 	}
+	onUsageErrors(app.Commands)
+	return app
+}
+
+// onUsageErrors makes every command's usage errors one line (urfave/cli
+// prints the whole help text after them otherwise).
+func onUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		onUsageErrors(c.Subcommands)
+	}
+}
+
+// Go's flag package names a flag with one dash in its errors.
+var (
+	flagUndefined = regexp.MustCompile(`^flag provided but not defined: -+(.+)$`)
+	flagNoValue   = regexp.MustCompile(`^flag needs an argument: -+(.+)$`)
+	flagBadValue  = regexp.MustCompile(`^invalid value "(.*)" for flag -+([^:]+): (.*)$`)
+)
+
+// usageError is a command line that does not parse, as one line with
+// where to look: "plan: unknown flag --bukcet; see s3baseline plan --help".
+func usageError(c *cli.Context, err error, _ bool) error {
+	msg := err.Error()
+	if m := flagUndefined.FindStringSubmatch(msg); m != nil {
+		msg = "unknown flag --" + m[1]
+	} else if m := flagNoValue.FindStringSubmatch(msg); m != nil {
+		msg = "flag --" + m[1] + " needs a value"
+	} else if m := flagBadValue.FindStringSubmatch(msg); m != nil {
+		msg = fmt.Sprintf("--%s: invalid value %q: %s", m[2], m[1], m[3])
+	}
+	var path []string // the command's names from the top, "baselines show"
+	for _, cc := range c.Lineage() {
+		if cc.Command != nil && cc.Command.Name != "" && cc.Command.Name != c.App.Name {
+			path = append([]string{cc.Command.Name}, path...)
+		}
+	}
+	path = slices.Compact(path)
+	name := strings.Join(path, " ")
+	if name == "" {
+		return fmt.Errorf("%s; see s3baseline --help", msg)
+	}
+	return fmt.Errorf("%s: %s; see s3baseline %s --help", name, msg, name)
 }
 
 // Connection flags: every command that talks to AWS.
@@ -129,7 +192,7 @@ func connectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "profile", Usage: "shared config `PROFILE` (default: the standard credential chain)"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to `URL` (an emulator or S3-compatible service); AWS_ENDPOINT_URL* work too"},
 		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "buckets observed or changed at once"},
-		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on one AWS call, retries included, after `DURATION`"},
+		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on an AWS call that gets no answer within `DURATION` (throttled calls keep retrying)"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
 		logFlag(),
 	}
@@ -142,6 +205,7 @@ func scopeFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Usage: "config `FILE` (default ./s3baseline.yaml when present)"},
 		&cli.StringSliceFlag{Name: "bucket", Usage: "only buckets whose name matches `GLOB` (repeatable)"},
 		&cli.StringSliceFlag{Name: "region", Usage: "only buckets whose home region is `REGION` (repeatable)"},
+		&cli.BoolFlag{Name: "allow-empty", Usage: "let a --bucket, --region, config region or config rule that matches no bucket pass (a note, not an error)"},
 	}
 }
 
@@ -162,15 +226,16 @@ func planCommand(e *env) *cli.Command {
 				return fmt.Errorf("plan takes no arguments, got %q", c.Args().First())
 			}
 			started := e.now()
-			cfg, err := loadScope(c)
+			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
-			prov, err := newProvider(c)
+			rc := regionChecker(prov)
+			cfg, err := loadScope(c, rc)
 			if err != nil {
 				return err
 			}
-			p, err := buildPlan(c, e, prov, cfg)
+			p, err := buildPlan(c, e, prov, cfg, rc)
 			if err != nil {
 				return err
 			}
@@ -242,13 +307,13 @@ func applyCommand(e *env) *cli.Command {
 				return fmt.Errorf("apply takes at most one argument, the plan file; got %d", c.NArg())
 			}
 			started := e.now()
-			prov, err := newProvider(c)
+			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
 			var p *plan.Plan
 			if c.NArg() == 1 {
-				for _, f := range []string{"baseline", "config", "bucket", "region", "accounts", "role-name", "shard"} {
+				for _, f := range []string{"baseline", "config", "bucket", "region", "allow-empty", "accounts", "role-name", "shard"} {
 					if c.IsSet(f) {
 						return fmt.Errorf("--%s cannot be used with a plan file: the plan carries its scope and settings", f)
 					}
@@ -257,11 +322,12 @@ func applyCommand(e *env) *cli.Command {
 					return err
 				}
 			} else {
-				cfg, err := loadScope(c)
+				rc := regionChecker(prov)
+				cfg, err := loadScope(c, rc)
 				if err != nil {
 					return err
 				}
-				if p, err = buildPlan(c, e, prov, cfg); err != nil {
+				if p, err = buildPlan(c, e, prov, cfg, rc); err != nil {
 					return err
 				}
 				if err := plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)}); err != nil {
@@ -345,7 +411,7 @@ func rollbackCommand(e *env) *cli.Command {
 			if !c.Bool("auto-approve") && !confirm(e, "\nRoll back these changes? Only 'yes' will be accepted: ") {
 				return errors.New("rollback cancelled")
 			}
-			prov, err := newProvider(c)
+			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
@@ -494,9 +560,18 @@ func listBaselines(e *env) error {
 	return nil
 }
 
+// regionChecker checks the region names of the flags and the config.
+// providers/aws has no EnabledRegions (account:ListRegions) yet; when it
+// does, pass func() ([]string, error) { return prov.EnabledRegions(ctx) }
+// here, so that a region launched after this build is accepted when the
+// account has it enabled.
+func regionChecker(*awsprovider.Provider) *regions.Checker {
+	return regions.NewChecker(nil)
+}
+
 // loadScope reads the config (explicit, or ./s3baseline.yaml when present)
 // and applies --baseline over its default.
-func loadScope(c *cli.Context) (*baselines.Config, error) {
+func loadScope(c *cli.Context, rc *regions.Checker) (*baselines.Config, error) {
 	path := c.String("config")
 	if path == "" {
 		if _, err := os.Stat("s3baseline.yaml"); err == nil {
@@ -506,7 +581,7 @@ func loadScope(c *cli.Context) (*baselines.Config, error) {
 	cfg := baselines.DefaultConfig()
 	if path != "" {
 		var err error
-		if cfg, err = baselines.LoadConfig(path); err != nil {
+		if cfg, err = baselines.LoadConfigWith(path, baselines.LoadOptions{Regions: rc}); err != nil {
 			return nil, err
 		}
 	}
@@ -520,19 +595,27 @@ func loadScope(c *cli.Context) (*baselines.Config, error) {
 	if cfg.Baseline == nil {
 		return nil, errors.New("no baseline: pass --baseline low|medium|high|FILE or set baseline: in s3baseline.yaml")
 	}
+	if err := cfg.CheckSettings(); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
-func newProvider(c *cli.Context) (*awsprovider.Provider, error) {
+func newProvider(c *cli.Context, e *env) (*awsprovider.Provider, error) {
 	if n := c.Int("concurrency"); n < 1 || n > 1024 {
 		return nil, fmt.Errorf("--concurrency: %d is out of range (1 to 1024)", n)
 	}
-	return awsprovider.New(c.Context, awsprovider.Options{
+	o := awsprovider.Options{
 		Profile:     c.String("profile"),
 		EndpointURL: c.String("endpoint-url"),
 		Concurrency: c.Int("concurrency"),
 		CallTimeout: c.Duration("call-timeout"),
-	})
+		Logger:      e.sdkLog,
+	}
+	if e.tuneProvider != nil {
+		e.tuneProvider(&o)
+	}
+	return awsprovider.New(c.Context, o)
 }
 
 // progressReporter returns a Progress callback that draws "plan: 1200/10000

@@ -14,6 +14,7 @@ import (
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/plan"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
+	"github.com/s3baseline/s3baseline/regions"
 )
 
 // Organization scope: --accounts lists the accounts through AWS
@@ -32,44 +33,97 @@ func orgFlags() []cli.Flag {
 // buildPlan plans the scope: the caller's account, or with --accounts each
 // selected account through its role, sequentially (shards are the unit of
 // parallelism across accounts, the bucket pool within one).
-func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baselines.Config) (*plan.Plan, error) {
+func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baselines.Config, rc *regions.Checker) (*plan.Plan, error) {
 	opts := plan.Options{
-		Config: cfg, Buckets: c.StringSlice("bucket"), Regions: c.StringSlice("region"),
+		Config: cfg, Buckets: c.StringSlice("bucket"), Regions: c.StringSlice("region"), RegionChecker: rc,
 		Concurrency: c.Int("concurrency"), Now: e.now(), ToolVersion: version,
 	}
+	// Checked once here, so that a bad flag is one line rather than one
+	// failed section per account.
+	if err := plan.CheckScope(opts); err != nil {
+		return nil, err
+	}
+	p, shard, err := planScope(c, e, prov, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p, checkUnmatched(c, e, p, shard)
+}
+
+// checkUnmatched fails the run when a scope filter or config rule matched
+// no bucket (a typo would otherwise plan nothing and look compliant),
+// one line each, unless --allow-empty. With --shard a shard sees part of
+// the organization only, so there it is a note: another shard may match.
+func checkUnmatched(c *cli.Context, e *env, p *plan.Plan, shard accounts.Shard) error {
+	lines := p.UnmatchedLines()
+	if len(lines) == 0 {
+		return nil
+	}
+	switch {
+	case c.Bool("allow-empty"):
+		for _, l := range lines {
+			e.info("note: " + l + " (allowed by --allow-empty)")
+		}
+		return nil
+	case shard.Count > 1:
+		for _, l := range lines {
+			e.info("note: " + l + " in shard " + shard.String() + " (another shard may match it)")
+		}
+		return nil
+	}
+	// The plan is not shown, so neither are the accounts that could not
+	// be planned: say them here, or they would go unmentioned.
+	for _, a := range p.Sections() {
+		if a.Caller == "" {
+			for _, msg := range a.Errors {
+				e.logError(fmt.Sprintf("account %s: %s", a.Account, msg), "account", a.Account)
+			}
+		}
+	}
+	for _, l := range lines {
+		e.logError(l + " (pass --allow-empty if that is expected)")
+	}
+	return &codeError{code: exitError}
+}
+
+// planScope plans the caller's account, or each selected account of the
+// organization; it returns the shard it planned (zero without --shard).
+func planScope(c *cli.Context, e *env, prov *awsprovider.Provider, opts plan.Options) (*plan.Plan, accounts.Shard, error) {
+	cfg := opts.Config
+	var shard accounts.Shard
 	spec := c.String("accounts")
 	if spec == "" {
 		for _, f := range []string{"role-name", "shard"} {
 			if c.IsSet(f) {
-				return nil, fmt.Errorf("--%s needs --accounts", f)
+				return nil, shard, fmt.Errorf("--%s needs --accounts", f)
 			}
 		}
 		report, done := progressReporter(e, "plan")
 		opts.Progress = report
 		defer done()
-		return plan.Build(c.Context, prov, opts)
+		p, err := plan.Build(c.Context, prov, opts)
+		return p, shard, err
 	}
 	sp, err := accounts.ParseSpec(spec)
 	if err != nil {
-		return nil, err
+		return nil, shard, err
 	}
 	role := c.String("role-name")
 	if role == "" {
-		return nil, errors.New("--accounts needs --role-name: the role s3baseline assumes in each account (there is no default, so that no run silently uses an admin role)")
+		return nil, shard, errors.New("--accounts needs --role-name: the role s3baseline assumes in each account (there is no default, so that no run silently uses an admin role)")
 	}
-	var shard accounts.Shard
 	if s := c.String("shard"); s != "" {
 		if shard, err = accounts.ParseShard(s); err != nil {
-			return nil, err
+			return nil, shard, err
 		}
 	}
 	org, err := prov.OrganizationAccounts(c.Context)
 	if err != nil {
-		return nil, err
+		return nil, shard, err
 	}
 	selected, skipped, err := accounts.Select(org, sp)
 	if err != nil {
-		return nil, err
+		return nil, shard, err
 	}
 	for _, s := range skipped {
 		e.info("account skipped: not active", "account", s)
@@ -92,7 +146,7 @@ func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baseline
 			}
 		}
 		if c.Context.Err() != nil {
-			return nil, c.Context.Err()
+			return nil, shard, c.Context.Err()
 		}
 		failed = append(failed, plan.AccountPlan{Account: a.ID, Name: a.Name, Errors: []string{oneLine(err.Error())}})
 	}
@@ -108,7 +162,7 @@ func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baseline
 		p.ToolVersion, p.CreatedAt = version, e.now().UTC()
 		p.Baseline = plan.BaselineRef{Name: cfg.Baseline.Name, Digest: cfg.Baseline.Digest()}
 	}
-	return p, nil
+	return p, shard, nil
 }
 
 // applyPlan applies a plan: directly for one account, section by section

@@ -22,7 +22,7 @@ func (c *Config) Assign(bucket string, tags map[string]string, now time.Time) As
 	a := Assignment{Baseline: c.Baseline}
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if !r.matches(bucket, tags) {
+		if !r.Matches(bucket, tags) {
 			continue
 		}
 		a.Rule = r
@@ -48,7 +48,9 @@ func (c *Config) Assign(bucket string, tags map[string]string, now time.Time) As
 	return a
 }
 
-func (r *Rule) matches(bucket string, tags map[string]string) bool {
+// Matches reports whether the rule matches a bucket of that name and tags
+// (whether or not an earlier rule matches it first).
+func (r *Rule) Matches(bucket string, tags map[string]string) bool {
 	if r.Match != "" {
 		if ok, err := path.Match(r.Match, bucket); err != nil || !ok {
 			return false

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/s3baseline/s3baseline/regions"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -64,11 +65,24 @@ func DefaultConfig() *Config {
 // A past "until" is not an error: the exemption has lapsed, and Assign says
 // so, so that a scheduled run on the day after keeps working and shows it.
 func LoadConfig(path string) (*Config, error) {
+	return LoadConfigWith(path, LoadOptions{})
+}
+
+// LoadOptions are what reading a config may use besides the file.
+type LoadOptions struct {
+	// Regions checks the region names the file gives (regions,
+	// settings.cloudtrail.region); nil checks them against the known
+	// regions only (see package regions).
+	Regions *regions.Checker
+}
+
+// LoadConfigWith is LoadConfig with options.
+func LoadConfigWith(path string, o LoadOptions) (*Config, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return parseConfig(path, data, filepath.Dir(path))
+	return parseConfig(path, data, filepath.Dir(path), o)
 }
 
 var (
@@ -89,9 +103,20 @@ type configReader struct {
 	*walker
 	baseDir   string
 	baselines map[string]resolved
+	regions   *regions.Checker
 	// Template nodes are checked once the regions are known, wherever in
 	// the file they were.
 	logTarget, trailBucket *yaml.Node
+	// lines become Config.Lines.
+	lines map[string]int
+}
+
+// line records the line of key for Config.Lines.
+func (r *configReader) line(key string, n *yaml.Node) {
+	if r.lines == nil {
+		r.lines = map[string]int{}
+	}
+	r.lines[key] = n.Line
 }
 
 type resolved struct {
@@ -99,7 +124,7 @@ type resolved struct {
 	err error
 }
 
-func parseConfig(file string, data []byte, baseDir string) (*Config, error) {
+func parseConfig(file string, data []byte, baseDir string, o LoadOptions) (*Config, error) {
 	c := DefaultConfig()
 	c.Path = file
 	root, err := parseYAML(file, data)
@@ -109,13 +134,18 @@ func parseConfig(file string, data []byte, baseDir string) (*Config, error) {
 	if root == nil {
 		return c, nil // an empty file is the defaults
 	}
-	r := &configReader{walker: &walker{file: file}, baseDir: baseDir, baselines: map[string]resolved{}}
+	r := &configReader{walker: &walker{file: file}, baseDir: baseDir, baselines: map[string]resolved{}, regions: o.Regions}
 	r.fields(root, "", configKeys, func(name string, _, v *yaml.Node) {
 		switch name {
 		case "baseline":
 			c.Baseline = r.baseline(v, name)
 		case "regions":
-			c.Regions, _ = r.strList(v, name, checkRegion)
+			c.Regions, _ = r.strList(v, name, r.regions.Check)
+			if v.Kind == yaml.SequenceNode {
+				for i, it := range v.Content {
+					r.line(index(name, i), it)
+				}
+			}
 		case "settings":
 			r.settings(v, name, &c.Settings)
 		case "buckets":
@@ -128,6 +158,7 @@ func parseConfig(file string, data []byte, baseDir string) (*Config, error) {
 		}
 	})
 	r.checkTemplates(c)
+	c.Lines = r.lines
 	if err := r.err(); err != nil {
 		return nil, err
 	}
@@ -232,6 +263,7 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 		case "admin_lock":
 			r.fields(v, key, adminLockKeys, func(name string, _, v *yaml.Node) {
 				key := join(key, name)
+				r.line(key, v)
 				if p, ok := r.strList(v, key, checkPrincipal); ok {
 					s.AdminLock.Principals = p
 				}
@@ -250,7 +282,7 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 				case "kms_key":
 					r.checkedStr(v, key, checkKeyRef, &t.KMSKey)
 				case "region":
-					r.checkedStr(v, key, checkRegion, &t.Region)
+					r.checkedStr(v, key, r.regions.Check, &t.Region)
 				}
 			})
 		}
@@ -401,6 +433,47 @@ func (r *configReader) exempt(n *yaml.Node, key string) []settings.ControlID {
 	out := make([]settings.ControlID, len(ids))
 	for i, s := range ids {
 		out[i] = settings.ControlID(s)
+	}
+	return out
+}
+
+// CheckSettings checks what depends on the config as a whole once the
+// default baseline is final (after a --baseline flag replaced the file's):
+// a baseline in use that enforces admin_policy_lock needs the admin
+// principals it denies, or every bucket under it would fail alike. It is
+// one error naming the file and the key (or, with no file, the flag).
+func (c *Config) CheckSettings() error {
+	if len(c.Settings.AdminLock.Principals) > 0 {
+		return nil
+	}
+	var need *Baseline
+	for _, b := range c.baselinesInUse() {
+		if spec, ok := b.Spec(settings.AdminPolicyLock); ok && spec.Mode == ModeEnforce {
+			need = b
+			break
+		}
+	}
+	if need == nil {
+		return nil
+	}
+	msg := fmt.Errorf("empty, but baseline %s enforces %s, a Deny of bucket-policy changes to these principals: "+
+		"list the administrators to lock out (e.g. arn:aws:iam::123456789012:role/OpsAdmin)", need.Name, settings.AdminPolicyLock)
+	if c.Path == "" {
+		return fmt.Errorf("--baseline %s: settings.admin_lock.principals in %s (--config) is %w", need.Name, DefaultConfigFile, msg)
+	}
+	return &FileError{File: c.Path, Line: c.Line("settings.admin_lock.principals"), Key: "settings.admin_lock.principals", Err: msg}
+}
+
+// baselinesInUse are the default baseline and every rule's, default first.
+func (c *Config) baselinesInUse() []*Baseline {
+	var out []*Baseline
+	if c.Baseline != nil {
+		out = append(out, c.Baseline)
+	}
+	for _, r := range c.Rules {
+		if r.Baseline != nil {
+			out = append(out, r.Baseline)
+		}
 	}
 	return out
 }

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/s3baseline/s3baseline/regions"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -166,7 +168,7 @@ func TestLoadConfig(t *testing.T) {
 					b.Source = "pci.yaml"
 				}
 			}
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Config{}, "Lines")); diff != "" {
 				t.Errorf("%s: -want +got:\n%s", tc.reason, diff)
 			}
 		})
@@ -325,6 +327,18 @@ func TestLoadConfigErrors(t *testing.T) {
 			file: "regions: [us-east-1, eu-west]\n",
 			want: `cfg.yaml:1: regions[1]: invalid region "eu-west" (want a region name like us-east-1)`,
 		},
+		"uppercase region": {
+			file: "regions: [EU-WEST-1]\n",
+			want: `cfg.yaml:1: regions[0]: invalid region "EU-WEST-1": region names are lowercase: eu-west-1`,
+		},
+		"unknown region": {
+			file: "regions:\n  - us-east-1\n  - eu-wst-1\n",
+			want: `cfg.yaml:3: regions[1]: unknown region "eu-wst-1" (did you mean eu-west-1? known: ` + strings.Join(regions.Known(), ", ") + ")",
+		},
+		"unknown trail region": {
+			file: "settings:\n  cloudtrail:\n    region: xx-fake-1\n",
+			want: `cfg.yaml:3: settings.cloudtrail.region: invalid region "xx-fake-1" (want a region name like us-east-1)`,
+		},
 		"duplicate region": {
 			file: "regions: [us-east-1, us-east-1]\n",
 			want: `cfg.yaml:1: regions[1]: duplicate "us-east-1"`,
@@ -452,7 +466,9 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(c, &back); diff != "" {
+	// The file lines of keys are for messages after loading; a
+	// plan's copy of the config has none.
+	if diff := cmp.Diff(c, &back, cmpopts.IgnoreFields(Config{}, "Lines")); diff != "" {
 		t.Errorf("round trip -want +got:\n%s", diff)
 	}
 	golden(t, "config.json.golden", append([]byte(strings.ReplaceAll(string(data), dir+"/", "")), '\n'))
@@ -460,5 +476,79 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	var bad Config
 	if err := json.Unmarshal([]byte(`{"buckets":[{"match":"a","until":"tomorrow"}]}`), &bad); err == nil {
 		t.Error("bad until accepted")
+	}
+}
+
+// TestLoadConfigEnabledRegions: a region the known list lacks loads when
+// the account has it enabled, so a region launched after this build is not
+// refused for ever; without the enabled list it is an error.
+func TestLoadConfigEnabledRegions(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "s3baseline.yaml", "regions: [us-east-1, eu-east-1]\n")
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), `unknown region "eu-east-1"`) {
+		t.Errorf("without enabled regions: %v, want unknown region", err)
+	}
+	enabled := regions.NewChecker(func() ([]string, error) { return []string{"us-east-1", "eu-east-1"}, nil })
+	c, err := LoadConfigWith(path, LoadOptions{Regions: enabled})
+	if err != nil {
+		t.Fatalf("with eu-east-1 enabled: %v", err)
+	}
+	if diff := cmp.Diff([]string{"us-east-1", "eu-east-1"}, c.Regions); diff != "" {
+		t.Errorf("regions (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckSettings: a baseline that enforces admin_policy_lock without
+// admin principals is one error naming the file and the key, not one per
+// bucket at plan time.
+func TestCheckSettings(t *testing.T) {
+	const principals = "settings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/Admin\"]\n"
+	cases := map[string]struct {
+		reason   string
+		file     string // "" for no config file
+		baseline string // a --baseline over the file's, "" for none
+		want     string // "" for no error
+	}{
+		"high with principals": {reason: "what high needs", file: "baseline: high\n" + principals},
+		"medium without":       {reason: "medium has no admin_policy_lock", file: "baseline: medium\n"},
+		"high without": {reason: "the key is absent: the file and key are named",
+			file: "baseline: high\n",
+			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high enforces admin_policy_lock, a Deny of bucket-policy changes to these principals: list the administrators to lock out (e.g. arn:aws:iam::123456789012:role/OpsAdmin)"},
+		"high with an empty list": {reason: "the empty list's line is named",
+			file: "baseline: high\nsettings:\n  admin_lock:\n    principals: []\n",
+			want: "cfg.yaml:4: settings.admin_lock.principals: empty, but baseline high enforces admin_policy_lock"},
+		"a rule's high": {reason: "a rule's baseline needs the principals too",
+			file: "baseline: low\nbuckets:\n  - match: \"vault-*\"\n    baseline: high\n",
+			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high enforces"},
+		"--baseline high over the file": {reason: "the flag's baseline is judged with the file's settings",
+			file: "baseline: low\n", baseline: "high",
+			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high"},
+		"--baseline high, no file": {reason: "with no file the flag is named, and where to set the list",
+			baseline: "high",
+			want:     "--baseline high: settings.admin_lock.principals in s3baseline.yaml (--config) is empty, but baseline high enforces"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := DefaultConfig()
+			if tc.file != "" {
+				var err error
+				if c, err = LoadConfig(writeFile(t, dir, "cfg.yaml", tc.file)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.baseline != "" {
+				c.Baseline, _ = Builtin(tc.baseline)
+			}
+			err := c.CheckSettings()
+			got := errText(err, dir)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: %v, want no error", tc.reason, err)
+			case tc.want != "" && !strings.HasPrefix(got, tc.want):
+				t.Errorf("%s:\n got: %s\nwant: %s...", tc.reason, got, tc.want)
+			case strings.Contains(got, "\n"):
+				t.Errorf("%s: more than one line: %q", tc.reason, got)
+			}
+		})
 	}
 }

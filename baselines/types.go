@@ -62,7 +62,17 @@ type Config struct {
 	Settings Settings `json:"settings"`
 	// Rules are tried in order; the first match wins.
 	Rules []Rule `json:"buckets,omitempty"`
+
+	// Lines are the file lines of some keys, by key path ("regions[1]",
+	// "settings.admin_lock.principals"), for messages about them after
+	// loading (a region or the admin list the plan finds wrong). Empty for
+	// a config that did not come from a file, or came from a saved plan.
+	Lines map[string]int `json:"-"`
 }
+
+// Line is the line of the config file with key (a path like
+// "regions[1]"), 0 when unknown.
+func (c *Config) Line(key string) int { return c.Lines[key] }
 
 // Settings are the values the controls are enforced with.
 type Settings struct {

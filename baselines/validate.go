@@ -11,19 +11,6 @@ import (
 // Validation of single values. Each check returns why a value is wrong, for
 // the walker to report against the key it came from.
 
-// regionPattern accepts commercial (us-east-1), China (cn-north-1),
-// GovCloud (us-gov-west-1) and ISO (us-isob-east-1) region names. It checks
-// the shape only: new regions keep appearing, and a region that is well
-// formed but does not exist simply has no buckets.
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
-
-func checkRegion(s string) error {
-	if !regionPattern.MatchString(s) {
-		return fmt.Errorf("invalid region %q (want a region name like us-east-1)", s)
-	}
-	return nil
-}
-
 // checkEvent accepts S3 event types, which all start "s3:"
 // (s3:ObjectCreated:*, s3:ObjectRemoved:Delete, ...).
 func checkEvent(s string) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/progress"
+	"github.com/s3baseline/s3baseline/regions"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -57,6 +58,9 @@ type Options struct {
 	Buckets []string
 	// Regions are --region filters; empty is every region.
 	Regions []string
+	// RegionChecker checks the --region names (CheckScope); nil checks
+	// them against the known regions only.
+	RegionChecker *regions.Checker
 	// Concurrency bounds the buckets observed at once; 0 is
 	// DefaultConcurrency.
 	Concurrency int
@@ -86,10 +90,8 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 	if cfg == nil || cfg.Baseline == nil {
 		return nil, errors.New("plan: no baseline to plan against")
 	}
-	for _, g := range o.Buckets {
-		if _, err := path.Match(g, ""); err != nil {
-			return nil, fmt.Errorf("--bucket %q: %w", g, err)
-		}
+	if err := CheckScope(o); err != nil {
+		return nil, err
 	}
 	now := o.Now
 	if now.IsZero() {
@@ -107,7 +109,7 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 	all := refs
 	refs = inScope(refs, o)
 
-	r := &run{obs: obs, bobs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}}
+	r := &run{obs: obs, bobs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}, matched: &matches{}}
 	buckets := make([]BucketPlan, len(refs))
 	workers := o.Concurrency
 	if workers <= 0 {
@@ -176,6 +178,7 @@ feed:
 		},
 	}
 	p.Summary = Summarize(p)
+	p.Unmatched = unmatched(all, o, r.matched)
 	return p, nil
 }
 
@@ -270,6 +273,32 @@ type run struct {
 	// reported without being tried, so a hung region costs one timeout per
 	// worker rather than one per bucket.
 	silent map[string]string
+	// matched records which tag rules matched a bucket (Build only; nil
+	// for Bucket).
+	matched *matches
+}
+
+// noteTags records the rules on tags that a bucket's tags match; ok is
+// false when its tags could not be read.
+func (r *run) noteTags(name string, tags map[string]string, ok bool) {
+	if r.matched == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !ok {
+		r.matched.tagsUnknown = true
+		return
+	}
+	for i := range r.cfg.Rules {
+		rule := &r.cfg.Rules[i]
+		if len(rule.MatchTags) > 0 && rule.Matches(name, tags) {
+			if r.matched.tagRules == nil {
+				r.matched.tagRules = map[int]bool{}
+			}
+			r.matched.tagRules[i] = true
+		}
+	}
 }
 
 // regionSilent returns the timeout that marked region as not answering,
@@ -374,6 +403,8 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 		// Rules match on tags: read them first, then only what the
 		// assigned baseline needs.
 		ts := r.observe(ctx, ref, []settings.Aspect{settings.AspectTags})
+		_, failed := ts.Errors[settings.AspectTags]
+		r.noteTags(ref.Name, ts.Tags, !failed && !ts.Unanswered)
 		if ts.Unanswered {
 			return unanswered(ref, r.cfg.Baseline.Name, ts)
 		}

@@ -39,6 +39,11 @@ type Plan struct {
 	// the compact JSON of the plan with Checksum empty. It lets a reader
 	// refuse a plan edited after it was reviewed.
 	Checksum string `json:"checksum,omitempty"`
+
+	// Unmatched lists the scope filters and config rules that matched no
+	// bucket when the plan was made (see UnmatchedLines). It is for the run
+	// that made the plan and is not part of the document.
+	Unmatched []Unmatched `json:"-"`
 }
 
 // AccountPlan is one account's part of the plan.
@@ -85,6 +90,7 @@ func Organization(parts []*Plan, failed []AccountPlan, scope Scope) *Plan {
 	out.Scope = scope
 	out.Buckets, out.AccountChanges, out.Findings = []BucketPlan{}, []Change{}, []Finding{}
 	out.Summary = Summarize(out)
+	out.Unmatched = intersectUnmatched(parts)
 	return out
 }
 

@@ -22,4 +22,4 @@ var (
 func (p *Provider) S3Client(region string) *s3.Client { return p.s3Client(region) }
 
 // SetMaxBackoff caps the retry backoff so tests of retried faults stay fast.
-func SetMaxBackoff(o *Options, d time.Duration) { o.maxBackoff = d }
+func SetMaxBackoff(o *Options, d time.Duration) { o.MaxBackoff = d }

@@ -3,7 +3,7 @@ package aws_test
 import (
 	"context"
 	"errors"
-	"strings"
+	"regexp"
 	"testing"
 	"time"
 
@@ -40,11 +40,10 @@ func TestObserveFaults(t *testing.T) {
 			fault:     emulator.Fault{Service: "s3", Operation: "GetBucketPolicy", Bucket: "modern-default", Status: 409, Code: "OperationAborted", Message: "A conflicting conditional operation is currently in progress against this resource. Please try again.", Times: 1},
 			wantCalls: 2,
 		},
-		"slow down forever": {
-			reason:     "throttling that outlasts the attempts is reported with its code",
-			fault:      emulator.Fault{Service: "s3", Operation: "GetBucketPolicy", Bucket: "modern-default", Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
-			wantErrors: map[settings.Aspect]string{settings.AspectPolicy: "get bucket policy: SlowDown: Please reduce your request rate."},
-			wantCalls:  4, // MaxAttempts in newProvider
+		"slow down past the attempts": {
+			reason:    "throttling is retried past MaxAttempts (4 in newProvider): it is AWS answering, not failing",
+			fault:     emulator.Fault{Service: "s3", Operation: "GetBucketPolicy", Bucket: "modern-default", Status: 503, Code: "SlowDown", Message: "Please reduce your request rate.", Times: 6},
+			wantCalls: 7,
 		},
 		"internal error on encryption": {
 			reason:     "a 500 that outlasts the attempts on another aspect",
@@ -148,7 +147,54 @@ func TestFindersPassErrorsThrough(t *testing.T) {
 	}
 }
 
-// TestCallTimeout bounds each call, retries included.
+// TestThrottleBudget: a call throttled without end is retried until the
+// throttle budget runs out, then reported with the code and how long it
+// tried, and it is not a region that does not answer.
+func TestThrottleBudget(t *testing.T) {
+	srv := start(t, e2eScenario(t), emulator.Options{})
+	p := newProvider(t, srv, func(o *awsprovider.Options) { o.ThrottleBudget = 300 * time.Millisecond })
+	srv.InjectFault(emulator.Fault{Service: "s3", Operation: "GetBucketPolicy", Bucket: "modern-default", Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."})
+	begin := time.Now()
+	st := p.ObserveBucket(context.Background(), settings.BucketRef{Name: "modern-default", Region: "us-east-1"},
+		[]settings.Aspect{settings.AspectPolicy, settings.AspectPublicAccessBlock})
+	took := time.Since(begin)
+	if took < 300*time.Millisecond || took > 5*time.Second {
+		t.Errorf("took %v, want about the 300ms budget", took)
+	}
+	msg := st.Errors[settings.AspectPolicy]
+	if !regexp.MustCompile(`^get bucket policy: still throttled after \d+ attempts over \d+ms: SlowDown: Please reduce your request rate\.$`).MatchString(msg) {
+		t.Errorf("error = %q, want the code and how long it was retried", msg)
+	}
+	if st.Unanswered || !st.Has(settings.AspectPublicAccessBlock) {
+		t.Errorf("unanswered %v, observed %v: a throttled region answers, and its next read is made", st.Unanswered, st.Observed)
+	}
+	if n := countCalls(srv.Calls(), func(c emulator.Call) bool { return c.Operation == "GetBucketPolicy" }); n <= 4 {
+		t.Errorf("%d attempts, want more than MaxAttempts (4)", n)
+	}
+}
+
+// TestThrottledCallOutlastsCallTimeout: the call timeout is the wait for
+// an answer, so a call whose throttled attempts each answer in time may take
+// longer in all, and is no timeout (until this change it was, and the
+// region was given up).
+func TestThrottledCallOutlastsCallTimeout(t *testing.T) {
+	srv := start(t, e2eScenario(t), emulator.Options{Latency: 60 * time.Millisecond})
+	p := newProvider(t, srv, func(o *awsprovider.Options) { o.CallTimeout = 200 * time.Millisecond })
+	srv.InjectFault(emulator.Fault{Service: "s3", Operation: "GetBucketPolicy", Bucket: "modern-default", Status: 503, Code: "SlowDown", Message: "Please reduce your request rate.", Times: 6})
+	begin := time.Now()
+	st := p.ObserveBucket(context.Background(), settings.BucketRef{Name: "modern-default", Region: "us-east-1"},
+		[]settings.Aspect{settings.AspectPolicy})
+	if took := time.Since(begin); took < 400*time.Millisecond {
+		t.Fatalf("took %v: the test needs the call to outlast the 200ms call timeout", took)
+	}
+	if len(st.Errors) > 0 || st.Unanswered || !st.Has(settings.AspectPolicy) {
+		t.Errorf("errors %v, unanswered %v: want the policy read after 7 attempts", st.Errors, st.Unanswered)
+	}
+}
+
+// TestCallTimeout: an attempt that gets no answer within the call timeout
+// ends its call at once, as a timeout the plan treats as a region that does
+// not answer.
 func TestCallTimeout(t *testing.T) {
 	srv := start(t, e2eScenario(t), emulator.Options{Latency: 2 * time.Second})
 	p := newProvider(t, srv, func(o *awsprovider.Options) {
@@ -162,7 +208,10 @@ func TestCallTimeout(t *testing.T) {
 		t.Errorf("took %v, want about the 100ms call timeout", took)
 	}
 	msg := st.Errors[settings.AspectPolicy]
-	if !strings.HasPrefix(msg, "get bucket policy: ") || !strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "\n") {
-		t.Errorf("error = %q, want one line saying the policy read ran out of time", msg)
+	if msg != "get bucket policy: timed out: no answer within 100ms" {
+		t.Errorf("error = %q, want one line saying the policy read got no answer in time", msg)
+	}
+	if !st.Unanswered {
+		t.Errorf("a call that got no answer is not marked Unanswered")
 	}
 }

@@ -77,10 +77,13 @@ func (p *Provider) ObserveBucket(ctx context.Context, ref settings.BucketRef, as
 	return st
 }
 
-// timedOut reports whether err is a call that ran out its own timeout
-// while the caller's context was still live: the region did not answer.
+// timedOut reports whether err is a call that got no answer within the
+// call timeout while the caller's context was still live: the region did
+// not answer. A call that kept getting throttling answers until its budget
+// ran out is not one: that region answers, slowly.
 func timedOut(ctx context.Context, err error) bool {
-	return ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
+	var na *noAnswerError
+	return ctx.Err() == nil && errors.As(err, &na)
 }
 
 func setError(st *settings.BucketState, a settings.Aspect, msg string) {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -32,6 +31,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -68,10 +69,26 @@ type Options struct {
 	// Region is used for the global calls (STS, ListBuckets, S3 Control);
 	// "" takes it from the chain, else us-east-1.
 	Region string
-	// MaxAttempts is the number of attempts per API call; 0 means 8.
+	// MaxAttempts is the number of attempts per API call for failures
+	// other than throttling (a 500, a reset connection); 0 means 8.
 	MaxAttempts int
-	// CallTimeout bounds each API call including its retries; 0 means 30s.
+	// CallTimeout bounds how long one attempt waits for an answer; 0 means
+	// 30s. An attempt that gets none ends its call with a timeout that
+	// ObserveBucket reports as Unanswered (see retry.go).
 	CallTimeout time.Duration
+	// ThrottleBudget bounds how long one call keeps retrying throttling
+	// answers (SlowDown, Throttling, any 503), with backoff; 0 means
+	// DefaultThrottleBudget.
+	ThrottleBudget time.Duration
+	// MaxBackoff caps the pause between two attempts; 0 keeps the SDK's
+	// 20s. Tests lower it, so retried faults do not make them slow.
+	MaxBackoff time.Duration
+	// Logger, when set, receives the SDK's own log lines (a warning about
+	// a response it could not fully check, say), each as its level ("WARN",
+	// "DEBUG") and one line of text, instead of the SDK printing them on
+	// the process's stderr in its own format. It may be called from any
+	// goroutine.
+	Logger func(level, msg string)
 	// HTTPClient, when set, carries every request.
 	HTTPClient *http.Client
 	// Concurrency is how many calls the caller makes at once (the CLI's
@@ -84,10 +101,6 @@ type Options struct {
 	// until it sees it; 0 means one minute. A read-back that still differs
 	// then is an error.
 	PropagationTimeout time.Duration
-
-	// maxBackoff caps the retry backoff; 0 keeps the SDK's 20s. Only tests
-	// lower it, so retried faults do not make them slow.
-	maxBackoff time.Duration
 }
 
 // Provider observes and changes buckets, the account (Block Public Access
@@ -99,9 +112,9 @@ type Options struct {
 type Provider struct {
 	opts        Options // as New normalised them, for ForAccount
 	cfg         aws.Config
-	region      string // region of the global calls
-	endpoint    string // the --endpoint-url, "" when not given
-	callTimeout time.Duration
+	region      string        // region of the global calls
+	endpoint    string        // the --endpoint-url, "" when not given
+	callTimeout time.Duration // the backstop of one call (callBackstop)
 	propagation time.Duration
 	pollEvery   time.Duration // first pause between read-backs
 	concurrency int           // calls one method makes at once (IAMReport)
@@ -157,6 +170,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.PropagationTimeout <= 0 {
 		o.PropagationTimeout = DefaultPropagationTimeout
 	}
+	if o.ThrottleBudget <= 0 {
+		o.ThrottleBudget = DefaultThrottleBudget
+	}
 	if o.EndpointURL != "" {
 		u, err := url.Parse(o.EndpointURL)
 		if err != nil || u.Scheme == "" || u.Host == "" {
@@ -164,25 +180,18 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		}
 	}
 
-	maxAttempts, maxBackoff := o.MaxAttempts, o.maxBackoff
+	rp := newRetryPolicy(o)
 	loadOpts := []func(*config.LoadOptions) error{
 		// The SDK calls this once per client, so every client gets a fresh
-		// retryer and its own (disabled) token bucket: a shared bucket is
-		// drained by concurrent workers and then fails calls with "retry
-		// quota exceeded" that never reached AWS (aws/aws-sdk-go-v2#1665).
-		config.WithRetryer(func() aws.Retryer {
-			r := retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = maxAttempts
-				so.RateLimiter = ratelimit.None
-				if maxBackoff > 0 {
-					so.MaxBackoff = maxBackoff
-				}
-			})
-			return retry.AddWithErrorCodes(r, codeOperationAborted)
-		}),
+		// retryer (see retry.go for what it retries, and how long).
+		config.WithRetryer(func() aws.Retryer { return rp.retryer(o.MaxBackoff) }),
+		config.WithAPIOptions([]func(*middleware.Stack) error{rp.addRetryMiddleware}),
 	}
 	if o.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Logger != nil {
+		loadOpts = append(loadOpts, config.WithLogger(sdkLogger(o.Logger)))
 	}
 	if o.HTTPClient != nil {
 		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
@@ -223,7 +232,7 @@ func newProvider(o Options, cfg aws.Config) *Provider {
 		cfg:           cfg,
 		region:        cfg.Region,
 		endpoint:      o.EndpointURL,
-		callTimeout:   o.CallTimeout,
+		callTimeout:   callBackstop(o),
 		propagation:   o.PropagationTimeout,
 		pollEvery:     firstPollInterval(o.PropagationTimeout),
 		concurrency:   concurrency,
@@ -241,6 +250,13 @@ func newProvider(o Options, cfg aws.Config) *Provider {
 		keys:          keyCache{calls: map[keyCacheKey]*keyCall{}},
 		members:       map[memberKey]*Provider{},
 	}
+}
+
+// sdkLogger hands the SDK's log lines to log, one line each.
+func sdkLogger(log func(level, msg string)) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		log(string(c), strings.Join(strings.Fields(fmt.Sprintf(format, v...)), " "))
+	})
 }
 
 // defaultHTTPClient is the SDK's default client with an idle connection
@@ -264,9 +280,22 @@ func defaultHTTPClient(concurrency int) *awshttp.BuildableClient {
 // Region is the region of the global calls.
 func (p *Provider) Region() string { return p.region }
 
-// call bounds one API call, retries included, by the call timeout.
+// call bounds one API call, retries included. The limits that matter are
+// per attempt and per throttled call (see retry.go); this is a backstop
+// past both, so that no call can outlive them by much.
 func (p *Provider) call(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, p.callTimeout)
+}
+
+// callBackstop is how long a call may run in all: its throttle budget, the
+// longest pause after it and a last attempt's wait for an answer, and a
+// margin.
+func callBackstop(o Options) time.Duration {
+	backoff := o.MaxBackoff
+	if backoff <= 0 {
+		backoff = retry.DefaultMaxBackoff
+	}
+	return o.ThrottleBudget + backoff + o.CallTimeout + 10*time.Second
 }
 
 // cached returns the client m holds for key, building and keeping it on
@@ -428,6 +457,12 @@ func oneLine(err error) string {
 	if oe, ok := err.(*opError); ok {
 		return oe.Error() // already one line, and keeps its own "doing what"
 	}
+	if noCredentials(err) {
+		return errNoCredentials.Error()
+	}
+	if stop := (*stopRetry)(nil); errors.As(err, &stop) && stop.reason != "" {
+		return stop.reason + ": " + oneLine(stop.err)
+	}
 	if code, msg, ok := apiError(err); ok {
 		if msg == "" {
 			return code
@@ -435,7 +470,10 @@ func oneLine(err error) string {
 		return code + ": " + strings.Join(strings.Fields(msg), " ")
 	}
 	var cause string
+	var na *noAnswerError
 	switch {
+	case errors.As(err, &na):
+		cause = fmt.Sprintf("timed out: no answer within %s", na.after)
 	case errors.Is(err, context.DeadlineExceeded):
 		cause = "timed out: " + context.DeadlineExceeded.Error()
 	case errors.Is(err, context.Canceled):
@@ -452,6 +490,27 @@ func oneLine(err error) string {
 		cause += fmt.Sprintf(" (%d attempts)", maxErr.Attempt)
 	}
 	return strings.Join(strings.Fields(cause), " ")
+}
+
+// errNoCredentials says, in one line, what to do when the credential chain
+// found nothing: the SDK's own text is the whole chain's story ("get
+// identity: get credentials: failed to refresh cached credentials, no EC2
+// IMDS role found, operation error ec2imds: GetMetadata, ...").
+var errNoCredentials = errors.New("no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run on a machine with a role")
+
+// noCredentials reports whether err is the credential chain finding no
+// credentials. The SDK's default chain (config.LoadDefaultConfig) asks the
+// EC2 instance metadata service last, only when the environment, the
+// shared files and the container endpoints gave nothing, so a failure of
+// an ec2imds call inside a call's error is that: nothing anywhere, and no
+// instance role either.
+func noCredentials(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if op, ok := e.(*smithy.OperationError); ok && op.ServiceID == "ec2imds" {
+			return true
+		}
+	}
+	return false
 }
 
 // sendFailure is the network error that stopped the API request itself from
