@@ -230,7 +230,7 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			rc := regionChecker(prov)
+			rc := regionChecker(c.Context, prov)
 			cfg, err := loadScope(c, rc)
 			if err != nil {
 				return err
@@ -322,7 +322,7 @@ func applyCommand(e *env) *cli.Command {
 					return err
 				}
 			} else {
-				rc := regionChecker(prov)
+				rc := regionChecker(c.Context, prov)
 				cfg, err := loadScope(c, rc)
 				if err != nil {
 					return err
@@ -560,13 +560,12 @@ func listBaselines(e *env) error {
 	return nil
 }
 
-// regionChecker checks the region names of the flags and the config.
-// providers/aws has no EnabledRegions (account:ListRegions) yet; when it
-// does, pass func() ([]string, error) { return prov.EnabledRegions(ctx) }
-// here, so that a region launched after this build is accepted when the
-// account has it enabled.
-func regionChecker(*awsprovider.Provider) *regions.Checker {
-	return regions.NewChecker(nil)
+// regionChecker checks the region names of the flags and the config
+// against the known list and the account's enabled regions
+// (account:ListRegions, asked once and only when a name is given); where
+// the account's list cannot be read, the known list alone decides.
+func regionChecker(ctx context.Context, prov *awsprovider.Provider) *regions.Checker {
+	return regions.NewChecker(func() ([]string, error) { return prov.EnabledRegions(ctx) })
 }
 
 // loadScope reads the config (explicit, or ./s3baseline.yaml when present)

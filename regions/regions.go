@@ -107,12 +107,19 @@ func (c *Checker) Check(name string) error {
 		return fmt.Errorf("invalid region %q (want a region name like us-east-1)", name)
 	}
 	all := Known()
+	if c != nil && c.enabled != nil {
+		c.once.Do(func() { c.list, c.listErr = c.enabled() })
+	}
 	if slices.Contains(all, name) {
+		// A real region the account has not opted in to holds no bucket
+		// of it: a filter naming it can only be a mistake.
+		if c != nil && c.enabled != nil && c.listErr == nil && !slices.Contains(c.list, name) {
+			return fmt.Errorf("%w: region %q is not enabled in this account (enabled: %s)", ErrUnknown, name, strings.Join(c.list, ", "))
+		}
 		return nil
 	}
 	var note string
 	if c != nil && c.enabled != nil {
-		c.once.Do(func() { c.list, c.listErr = c.enabled() })
 		if c.listErr == nil && slices.Contains(c.list, name) {
 			return nil
 		}
