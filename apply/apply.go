@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -157,35 +159,36 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 		p: p, pl: pl, o: o, cfg: cfg, now: now, id: id, account: id.Account,
 		locks: lockMap{m: map[string]*sync.Mutex{}},
 	}
-
-	outcomes := make([]Outcome, len(pl.Buckets))
 	workers := o.Concurrency
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
-	counter := progress.NewCounter(o.Progress, len(pl.Buckets))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(pl.Buckets)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				outcomes[i] = a.bucket(ctx, pl.Buckets[i])
-				counter.Add(outcomes[i].isError())
-			}
-		}()
-	}
-feed:
-	for i := range pl.Buckets {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+
+	// Before the first write, every bucket with something to write is
+	// observed and planned again: a plan whose changes are not the tool's
+	// own is refused whole, and the writes then start from this
+	// observation (see prepare).
+	a.accountInputs(ctx)
+	preps := make([]*prepared, len(pl.Buckets))
+	forged := make([][]string, len(pl.Buckets))
+	pool(ctx, workers, len(pl.Buckets), func(i int) {
+		if a.needsWrites(pl.Buckets[i]) {
+			preps[i], forged[i] = a.prepare(ctx, pl.Buckets[i])
 		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("apply interrupted before the first write (%v): nothing was written", err)
 	}
-	close(jobs)
-	wg.Wait()
+	if probs := slices.Concat(forged...); len(probs) > 0 {
+		return nil, &plan.ForgeryError{Problems: probs}
+	}
+
+	outcomes := make([]Outcome, len(pl.Buckets))
+	counter := progress.NewCounter(o.Progress, len(pl.Buckets))
+	pool(ctx, workers, len(pl.Buckets), func(i int) {
+		outcomes[i] = a.bucket(ctx, pl.Buckets[i], preps[i])
+		counter.Add(outcomes[i].isError())
+	})
 
 	var errs *multierror.Error
 	notStarted := 0
@@ -215,6 +218,57 @@ feed:
 	return outcomes, errs.ErrorOrNil()
 }
 
+// pool runs fn(i) for i in [0, n) on at most workers goroutines, and
+// starts no new i once ctx is done.
+func pool(ctx context.Context, workers, n int, fn func(i int)) {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				fn(i)
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+// accountInputs reads what bucket changes are judged from besides the
+// bucket: the account's Block Public Access. When it is not what the plan
+// recorded, a change that differs from the tool's is stale rather than
+// forged. The caller is the plan's: a session name differs from run to
+// run, and the lock-out of this run's caller is checked again before each
+// policy write (preconditions).
+func (a *applier) accountInputs(ctx context.Context) {
+	caller := a.pl.Caller
+	if caller == "" {
+		caller = a.id.ARN
+	}
+	a.acct = settings.AccountState{AccountID: a.account, Caller: caller}
+	pab, err := a.p.AccountPublicAccessBlock(ctx)
+	if err != nil {
+		a.acct.PublicAccessBlockError = oneLine(err)
+	}
+	a.acct.PublicAccessBlock = pab
+	switch {
+	case (err != nil) != (a.pl.AccountPublicAccessBlockError != ""):
+		a.inputsChanged = "whether the account's Block Public Access can be read"
+	case err == nil && !reflect.DeepEqual(pab, a.pl.AccountPublicAccessBlock):
+		a.inputsChanged = "the account's Block Public Access"
+	}
+}
+
 // isError reports whether the outcome is an error of the run: the run is
 // not complete when a control failed, was stale or was held back, or the
 // plan reports errors for the bucket.
@@ -241,6 +295,10 @@ type applier struct {
 	now     func() time.Time
 	id      settings.Identity
 	account string
+	// acct is the account as bucket changes are judged with it now, and
+	// inputsChanged what of it differs from the plan's ("" nothing).
+	acct          settings.AccountState
+	inputsChanged string
 
 	// locks serialise the read-modify-writes of one document: "bucket:"
 	// and the bucket name, "topic:" and the topic ARN.

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
@@ -36,17 +37,78 @@ import (
 //     differs is stale and nothing is written to it, one whose part is
 //     already the plan's after is done.
 
-// bucket applies one bucket's part of the plan.
-func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan) Outcome {
+// prepared is a bucket observed again and planned again before any write
+// of the run (see Apply): the state, and the tool's own change of each
+// control that differs from the plan's, with why.
+type prepared struct {
+	st         settings.BucketState
+	derived    map[settings.ControlID]plan.Change
+	mismatches map[settings.ControlID]plan.Mismatch
+}
+
+// prepare re-observes the aspects the plan observed and plans the bucket
+// again from them, exactly as plan did, with the plan's config and time.
+// forged lists the plan's changes that differ from the tool's although
+// nothing they were judged from changed since: the plan was edited.
+func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepared, forged []string) {
+	ref := settings.BucketRef{Name: bp.Name, Region: bp.Region}
+	st := a.p.ObserveBucket(ctx, ref, bp.Observed)
+	st.Name, st.Region = bp.Name, bp.Region
+	prep = &prepared{st: st, derived: map[settings.ControlID]plan.Change{}, mismatches: map[settings.ControlID]plan.Mismatch{}}
+	derived := plan.Rederive(ctx, a.p, a.cfg, a.acct, st, a.pl.CreatedAt)
+	for _, c := range derived.Changes {
+		prep.derived[c.Control] = c
+	}
+	changed := changedAspects(bp, st)
+	// Forged only where the bucket is exactly as the plan recorded it:
+	// any difference makes a mismatch stale (never written either way).
+	same := len(changed) == 0 && len(st.Errors) == 0 && plan.StateDigest(st) == bp.StateDigest
+	for _, m := range plan.Mismatches(bp, derived) {
+		prep.mismatches[m.Control] = m
+		if !same || a.inputsChanged != "" || slices.ContainsFunc(m.Depends, func(asp settings.Aspect) bool {
+			_, failed := st.Errors[asp]
+			return changed[asp] || failed
+		}) {
+			continue // changed since the plan: stale, not forged
+		}
+		what := "bucket " + strconv.Quote(bp.Name)
+		if m.Control != "" {
+			what += " " + string(m.Control)
+		}
+		forged = append(forged, what+": "+m.What)
+	}
+	return prep, forged
+}
+
+// needsWrites reports whether a bucket of the plan has a change apply may
+// make, so that it is worth observing before the writes.
+func (a *applier) needsWrites(bp plan.BucketPlan) bool {
+	return slices.ContainsFunc(bp.Changes, func(c plan.Change) bool { return c.Applicable(a.o.AllowImpact) })
+}
+
+// bucket applies one bucket's part of the plan. prep is the bucket as
+// observed and planned again before the run's first write; nil observes it
+// now (a bucket the tool itself just created and planned).
+func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared) Outcome {
 	out := Outcome{Account: a.account, Bucket: bp.Name, Region: bp.Region}
 	var todo []plan.Change
 	for _, c := range bp.Changes {
+		// What the tool plans now decides the holding back too: an impact
+		// or a refusal found since the plan holds the change.
+		d, derived := plan.Change{}, false
+		if prep != nil {
+			d, derived = prep.derived[c.Control]
+		}
 		switch {
 		case c.Action == plan.NoOp:
 		case c.HeldBack != "":
 			out.hold(c.Control, c.HeldBack)
+		case derived && d.HeldBack != "":
+			out.hold(c.Control, d.HeldBack)
 		case len(c.Impact) > 0 && !a.o.AllowImpact:
 			out.hold(c.Control, impactReason(c))
+		case derived && len(d.Impact) > 0 && !a.o.AllowImpact:
+			out.hold(c.Control, impactReason(d))
 		default:
 			todo = append(todo, c)
 		}
@@ -69,8 +131,13 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan) Outcome {
 	}
 	ref := settings.BucketRef{Name: bp.Name, Region: bp.Region}
 
-	st := a.p.ObserveBucket(ctx, ref, bp.Observed)
-	st.Name, st.Region = bp.Name, bp.Region
+	var st settings.BucketState
+	if prep != nil {
+		st = prep.st
+	} else {
+		st = a.p.ObserveBucket(ctx, ref, bp.Observed)
+		st.Name, st.Region = bp.Name, bp.Region
+	}
 	changed := changedAspects(bp, st)
 	var ready []plan.Change
 	for _, c := range todo {
@@ -81,6 +148,16 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan) Outcome {
 		if asp := staleDependency(c, bp, changed); asp != "" {
 			out.stale(c.Control, fmt.Sprintf("the bucket's %s changed since the plan was made, and %s was judged from it", asp, c.Control))
 			continue
+		}
+		if prep != nil {
+			m, ok := prep.mismatches[c.Control]
+			if !ok {
+				m, ok = prep.mismatches[""] // the bucket's baseline
+			}
+			if ok {
+				out.stale(c.Control, "the tool now plans it otherwise ("+m.What+")")
+				continue
+			}
 		}
 		ready = append(ready, c)
 	}

@@ -141,7 +141,7 @@ func (a *applier) ensureLogTarget(ctx context.Context, target settings.BucketRef
 // created by the write, as for any bucket.
 func (a *applier) makeCompliant(ctx context.Context, ref settings.BucketRef) {
 	bp := plan.Bucket(ctx, a.p, a.cfg, settings.AccountState{AccountID: a.account, Caller: a.id.ARN}, ref, a.now())
-	out := a.bucket(ctx, bp)
+	out := a.bucket(ctx, bp, nil)
 	a.mu.Lock()
 	a.extra = append(a.extra, out)
 	a.mu.Unlock()

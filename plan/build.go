@@ -167,6 +167,9 @@ feed:
 			Findings:       ar.Findings,
 			Warnings:       ar.Warnings,
 			Errors:         ar.Errors,
+
+			AccountPublicAccessBlock:      acct.PublicAccessBlock,
+			AccountPublicAccessBlockError: acct.PublicAccessBlockError,
 		},
 		Baseline: BaselineRef{Name: cfg.Baseline.Name, Digest: cfg.Baseline.Digest()},
 		Scope: Scope{

@@ -60,6 +60,12 @@ type AccountPlan struct {
 	// Errors are the account's: a control that could not be judged, or
 	// (org plans) an account that could not be entered at all.
 	Errors []string `json:"account_errors,omitempty"`
+	// AccountPublicAccessBlock is the account-level Block Public Access
+	// the bucket changes were judged with (null: not configured), and
+	// AccountPublicAccessBlockError why it could not be read: apply plans
+	// each bucket again and must know whether this input changed since.
+	AccountPublicAccessBlock      *settings.PublicAccessBlock `json:"account_public_access_block"`
+	AccountPublicAccessBlockError string                      `json:"account_public_access_block_error,omitempty"`
 	// Summary counts this account; in a one-account plan the top-level
 	// summary is the same and this one is not written.
 	Summary Summary `json:"summary"`

@@ -128,5 +128,14 @@ func decode(name string, data []byte) (*Plan, error) {
 	if sum != p.Checksum {
 		return nil, fmt.Errorf("%s: checksum mismatch: the plan was edited after it was written; run plan again", name)
 	}
+	// Anyone can recompute a checksum: the changes must also be ones the
+	// tool could have planned (see Verify).
+	if err := Verify(&p); err != nil {
+		var fe *ForgeryError
+		if errors.As(err, &fe) {
+			fe.Source = name
+		}
+		return nil, err
+	}
 	return &p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -194,11 +195,16 @@ func FuzzReadPlan(f *testing.F) {
 			var buf bytes.Buffer
 			if err := Write(&buf, &sealed); err == nil {
 				back, err := decode("plan.json", buf.Bytes())
-				if err != nil {
+				var fe *ForgeryError
+				if err != nil && !errors.As(err, &fe) {
 					t.Fatalf("a plan written with its checksum is refused: %v", err)
 				}
-				_ = Render(io.Discard, back, RenderOptions{Color: true})
-				Summarize(back)
+				// Verify may refuse what the tool could not have planned;
+				// a plan it lets through is rendered.
+				if err == nil {
+					_ = Render(io.Discard, back, RenderOptions{Color: true})
+					Summarize(back)
+				}
 			}
 		}
 
