@@ -235,13 +235,19 @@ func TestApplyRollback(t *testing.T) {
 // created by the tool, and names them.
 func withoutCreated(t *testing.T, journal string, s *emulator.Snapshot) []string {
 	t.Helper()
+	return withoutCreatedOf(t, journal, "", s)
+}
+
+// withoutCreatedOf is withoutCreated of account's records alone ("": all).
+func withoutCreatedOf(t *testing.T, journal, account string, s *emulator.Snapshot) []string {
+	t.Helper()
 	recs, err := apply.ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
 	for _, r := range recs {
-		if r.Status != apply.RecordCreated {
+		if r.Status != apply.RecordCreated || account != "" && r.Account != account {
 			continue
 		}
 		switch r.Kind {

@@ -231,7 +231,7 @@ func TestOrganizationPlanApplyRollback(t *testing.T) {
 	after := orgSnapshots(org)
 	for _, id := range orgAccounts {
 		a := after[id]
-		created := withoutCreatedIn(t, journal, id, &a)
+		created := withoutCreatedOf(t, journal, id, &a)
 		if want := []string{"bucket s3baseline-cloudtrail-" + id, "key alias/s3baseline-cloudtrail"}; !cmp.Equal(want, created) {
 			t.Errorf("account %s: created and left: %q, want %q", id, created, want)
 		}
@@ -289,27 +289,6 @@ func checkOrgReport(t *testing.T, path string) {
 			t.Errorf("account %s: the trail is not reported fixed: %+v", a.Account, a.AccountControls)
 		}
 	}
-}
-
-// withoutCreatedIn is withoutCreated for one account of an organization
-// journal.
-func withoutCreatedIn(t *testing.T, journal, account string, s *emulator.Snapshot) []string {
-	t.Helper()
-	data, err := os.ReadFile(journal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if strings.Contains(l, `"account":"`+account+`"`) {
-			lines = append(lines, l)
-		}
-	}
-	one := filepath.Join(t.TempDir(), "account.jsonl")
-	if err := os.WriteFile(one, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return withoutCreated(t, one, s)
 }
 
 // TestOrganizationShards: the shards of a run plan disjoint sets of

@@ -160,7 +160,11 @@ func (e *env) rollback(path string) error {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return apply.Rollback(context.Background(), e.prov, apply.PlanRollback(recs), e.journal("rollback-"+filepath.Base(path)), apply.RollbackOptions{})
+	// Closed at once: a second rollback of path continues this journal,
+	// and an open journal is locked against every other writer.
+	j := e.journal("rollback-" + filepath.Base(path))
+	defer j.Close()
+	return apply.Rollback(context.Background(), e.prov, apply.PlanRollback(recs), j, apply.RollbackOptions{})
 }
 
 // outcomes maps bucket names to outcomes.

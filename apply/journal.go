@@ -1,12 +1,12 @@
 package apply
 
 import (
-	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,6 +24,11 @@ const (
 	RecordDone = "done"
 	// RecordFailed follows a write that failed; it may have been half made.
 	RecordFailed = "failed"
+	// RecordUnknown follows a write that was in flight when the run was
+	// interrupted and whose result cannot be known: it may have been made,
+	// in whole or in part, or not at all. A started record with no done,
+	// failed or unknown record after it counts as unknown too.
+	RecordUnknown = "unknown"
 	// RecordCreated records a resource the tool created (a log bucket, a
 	// KMS key, an SNS topic). Rollback lists these and never deletes them.
 	RecordCreated = "created"
@@ -61,7 +66,8 @@ type Record struct {
 	// (the log bucket's grant, the topic's grant).
 	For    string `json:"for,omitempty"`
 	Target string `json:"target,omitempty"`
-	// Started is, on a done or failed record, the seq of its started one.
+	// Started is, on a done, failed or unknown record, the seq of its
+	// started one.
 	Started int64 `json:"started,omitempty"`
 	// Undoes is, on a rollback's records, the seq of the started record
 	// it restores.
@@ -69,53 +75,117 @@ type Record struct {
 	Before json.RawMessage `json:"before,omitempty"`
 	After  json.RawMessage `json:"after,omitempty"`
 	Error  string          `json:"error,omitempty"`
+	// Prev chains the journal: "sha256:" and the hex SHA-256 of the exact
+	// bytes of the previous record's line, without its newline; "" on the
+	// first record of a file. Append sets it; it is always written, so
+	// that a chained journal can be told from one written before the
+	// chain (which has no prev key on any line).
+	Prev string `json:"prev"`
 
 	// Line is the record's line in the file it was read from.
 	Line int `json:"-"`
 }
 
 // Journal is an append-only JSON-lines file. Every Append is synced to
-// disk before it returns. It is safe for concurrent use.
+// disk before it returns. It is safe for concurrent use, and OpenJournal
+// takes an exclusive lock on the file, so that no two Journals, in one
+// process or in two, write to one file at once.
+//
+// The journal is a hash chain: each record's Prev is the digest of the
+// line before it, and ReadJournal refuses a journal in which a record was
+// edited, removed or moved. The chain does not see records cut from the
+// end of the file, nor an edit of the last record, which no later record
+// vouches for; nor does it stop someone who rewrites the whole file, or
+// strips every prev to make it read as a journal from before the chain.
+// A journal signed with a key the tool holds would; that is not done.
 type Journal struct {
 	mu   sync.Mutex
 	f    *os.File
 	path string
 	seq  int64
-	now  func() time.Time
+	// prev is the digest of the last line in the file, the next record's
+	// Prev: "" while the file has no record.
+	prev string
+	// err, once set, is an append that failed: the file may end in part
+	// of a line, so nothing more is appended (and no write is made).
+	err error
+	now func() time.Time
 }
 
+// errJournalLocked is lockJournal's answer when another open file holds
+// the lock.
+var errJournalLocked = errors.New("journal locked")
+
 // OpenJournal opens path for appending, creating it (mode 0600) and its
-// parent directories. An existing journal is continued after its last
-// record; one whose last line is damaged is refused, since appending would
-// bury the damage in the middle.
+// parent directories, and locks it: a journal another Journal has open,
+// in this process or another, is refused. An existing journal is continued
+// after its last record, the chain with it; one whose last line is damaged
+// is refused, since appending would bury the damage in the middle, and so
+// is one from before the chain (appending chained records to it would
+// make it neither).
 func OpenJournal(path string) (*Journal, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("journal: %w", err)
 		}
 	}
-	var seq int64
-	if recs, err := ReadJournal(path); err == nil {
-		for _, r := range recs {
-			if r.Status == RecordDamaged {
-				return nil, fmt.Errorf("journal %s: %s; roll it back or move it aside before writing to it again", path, r.Error)
-			}
-			seq = max(seq, r.Seq)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return &Journal{f: f, path: path, seq: seq, now: time.Now}, nil
+	j, err := continueJournal(f, path)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+// continueJournal locks the open file f, then reads what it holds: only
+// under the lock is its last record the last.
+func continueJournal(f *os.File, path string) (*Journal, error) {
+	if err := lockJournal(f); err != nil {
+		if errors.Is(err, errJournalLocked) {
+			return nil, fmt.Errorf("journal %s is being written by another run", path)
+		}
+		return nil, fmt.Errorf("journal %s: lock: %w", path, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	recs, tail, err := parseJournal(path, data)
+	if err != nil {
+		return nil, err
+	}
+	j := &Journal{f: f, path: path, now: time.Now}
+	for _, r := range recs {
+		if r.Status == RecordDamaged {
+			return nil, fmt.Errorf("journal %s: %s; roll it back or move it aside before writing to it again", path, r.Error)
+		}
+		j.seq = max(j.seq, r.Seq)
+	}
+	if len(recs) > 0 && !tail.chained {
+		return nil, fmt.Errorf("journal %s was written by an older s3baseline, without the hash chain: it can be rolled back, but not written to; use a new journal", path)
+	}
+	j.prev = tail.digest
+	// A run that stopped between a record and its newline left a whole
+	// last record with no newline: end its line before the next.
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		if _, err := f.Write([]byte{'\n'}); err != nil {
+			return nil, fmt.Errorf("journal %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			return nil, fmt.Errorf("journal %s: sync: %w", path, err)
+		}
+	}
+	return j, nil
 }
 
 // Path is the journal's file.
 func (j *Journal) Path() string { return j.path }
 
-// Close closes the file.
+// Close closes the file, which releases its lock.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -127,31 +197,43 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// Append numbers r, stamps its time, writes it as one line and syncs the
-// file, returning r as written. A write must not be made unless its
-// started record was appended without error.
+// Append numbers r, stamps its time, chains it to the line before, writes
+// it as one line and syncs the file, returning r as written. A write must
+// not be made unless its started record was appended without error. Once
+// an append has failed to write or sync, every later one fails too: the
+// file may end in part of a line, after which no record would be read.
 func (j *Journal) Append(r Record) (Record, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.f == nil {
 		return r, fmt.Errorf("journal %s: closed", j.path)
 	}
-	j.seq++
-	r.Seq = j.seq
+	if j.err != nil {
+		return r, fmt.Errorf("journal %s: not written since an earlier record failed to be (%v)", j.path, j.err)
+	}
+	r.Seq = j.seq + 1
 	r.Time = j.now().UTC()
+	r.Prev = j.prev
 	data, err := json.Marshal(r)
 	if err != nil {
-		j.seq--
 		return r, fmt.Errorf("journal %s: %w", j.path, err)
 	}
-	data = append(data, '\n')
-	if _, err := j.f.Write(data); err != nil {
+	if _, err := j.f.Write(append(data, '\n')); err != nil {
+		j.err = err
 		return r, fmt.Errorf("journal %s: %w", j.path, err)
 	}
 	if err := j.f.Sync(); err != nil {
+		j.err = err
 		return r, fmt.Errorf("journal %s: sync: %w", j.path, err)
 	}
+	j.seq, j.prev = r.Seq, lineDigest(data)
 	return r, nil
+}
+
+// lineDigest is a record's Prev for the line before it.
+func lineDigest(line []byte) string {
+	sum := sha256.Sum256(line)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // ReadJournal reads every record of a journal. A damaged last line (a crash
@@ -159,27 +241,48 @@ func (j *Journal) Append(r Record) (Record, error) {
 // made, or its started record is intact before it) is tolerated and
 // reported as a last record with Status RecordDamaged and the problem in
 // Error; damage anywhere else is an error naming the file and the line.
+//
+// The hash chain is checked: every record's Prev must be the digest of the
+// record line before it ("" on the first), and the seqs must run 1, 2,
+// 3, ... without gap or repeat; otherwise a record was edited, removed or
+// moved, and the journal is refused, naming the line. A journal with no
+// prev key on any line was written before the chain, and is read as it
+// was then, unchecked.
 func ReadJournal(path string) ([]Record, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
+	recs, _, err := parseJournal(path, data)
+	return recs, err
+}
+
+// journalTail is what continuing a journal needs of its records.
+type journalTail struct {
+	// digest is the last record line's, the next record's Prev.
+	digest string
+	// chained: some record has a prev key.
+	chained bool
+}
+
+// parseJournal reads a journal's records from its content data.
+func parseJournal(path string, data []byte) ([]Record, journalTail, error) {
+	var tail journalTail
+	lines := bytes.Split(data, []byte{'\n'})
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1] // the newline ending the last line
+	}
 	var out []Record
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
-	var lines [][]byte
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read journal %s: %w", path, err)
-	}
+	var digests []string // of each record's line, for the record after it
 	for i, line := range lines {
 		n := i + 1
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var r Record
+		var key struct {
+			Prev *string `json:"prev"`
+		}
 		err := json.Unmarshal(line, &r)
 		if err == nil {
 			err = r.check()
@@ -190,18 +293,44 @@ func ReadJournal(path string) ([]Record, error) {
 					Error: fmt.Sprintf("%s:%d: damaged last line, left by a run that stopped while writing it (%v): ignored", path, n, err)})
 				break
 			}
-			return nil, fmt.Errorf("%s:%d: damaged journal record: %v", path, n, err)
+			return nil, tail, fmt.Errorf("%s:%d: damaged journal record: %v", path, n, err)
+		}
+		if json.Unmarshal(line, &key) == nil && key.Prev != nil {
+			tail.chained = true
 		}
 		r.Line = n
 		out = append(out, r)
+		digests = append(digests, lineDigest(line))
 	}
-	return out, nil
+	if !tail.chained {
+		return out, tail, nil
+	}
+	prev, prevLine := "", 0
+	for i, r := range out {
+		if r.Status == RecordDamaged {
+			break
+		}
+		refuse := func(why string) error {
+			return fmt.Errorf("journal %s:%d: record edited, removed or reordered (%s); refusing to roll back from it", path, r.Line, why)
+		}
+		switch {
+		case r.Prev != prev && prevLine == 0:
+			return nil, tail, refuse("it is the first record but has a prev: the records before it were removed")
+		case r.Prev != prev:
+			return nil, tail, refuse(fmt.Sprintf("prev does not match line %d", prevLine))
+		case r.Seq != int64(i+1):
+			return nil, tail, refuse(fmt.Sprintf("seq %d where %d was due", r.Seq, i+1))
+		}
+		prev, prevLine = digests[i], r.Line
+	}
+	tail.digest = prev
+	return out, tail, nil
 }
 
 // check rejects a record that parsed as JSON but is not a journal record.
 func (r Record) check() error {
 	switch r.Status {
-	case RecordStarted, RecordDone, RecordFailed, RecordCreated:
+	case RecordStarted, RecordDone, RecordFailed, RecordUnknown, RecordCreated:
 	default:
 		return fmt.Errorf("unknown status %q", r.Status)
 	}

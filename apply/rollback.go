@@ -38,15 +38,19 @@ func canRestore(r Record) bool {
 }
 
 // PlanRollback lists what a rollback of the journal does, newest first:
-// every started record, whether its write was done, failed or never
-// finished (a crash may have left it half made), is restored to its
-// before-state; records of a kind it cannot restore are skipped. Resources
-// the tool created are listed, and never deleted.
+// every started record, whether its write was done, failed, of unknown
+// outcome or never finished (a failed or interrupted write may have been
+// made, or half made), is restored to its before-state; records of a kind
+// it cannot restore are skipped. Resources the tool created are listed,
+// and never deleted.
 func PlanRollback(records []Record) []RollbackStep {
 	ends := map[int64]Record{}
 	for _, r := range records {
-		if r.Started > 0 {
-			ends[r.Started] = r
+		switch r.Status {
+		case RecordDone, RecordFailed, RecordUnknown:
+			if r.Started > 0 {
+				ends[r.Started] = r
+			}
 		}
 	}
 	first := earliest(records)
@@ -139,13 +143,34 @@ func aspectName(r Record) string {
 	return r.Aspect
 }
 
-func describeRestore(r, end Record) string {
-	state := "never finished"
+// outcome is what became of a started record's write, by its end record
+// (the zero Record when there is none): RecordDone, it was made;
+// RecordFailed or RecordUnknown, it may have been made, in whole or in
+// part, or not at all. A started record with no end is RecordUnknown: the
+// run stopped while its write was in flight.
+func outcome(end Record) string {
 	switch end.Status {
+	case RecordDone, RecordFailed:
+		return end.Status
+	}
+	return RecordUnknown
+}
+
+func describeRestore(r, end Record) string {
+	var state string
+	switch outcome(end) {
 	case RecordDone:
 		state = "done"
 	case RecordFailed:
 		state = "failed: " + end.Error
+	default:
+		state = "never finished, outcome unknown"
+		if end.Status == RecordUnknown {
+			state = "outcome unknown"
+			if end.Error != "" {
+				state += ": " + end.Error
+			}
+		}
 	}
 	var target string
 	switch a := settings.Aspect(r.Aspect); {
