@@ -217,6 +217,7 @@ func planCommand(e *env) *cli.Command {
 		Before:    setLogFormat(e),
 		Flags: append(append(append(scopeFlags(), orgFlags()...), connectionFlags()...),
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for apply"},
+			&cli.StringFlag{Name: "sign-key", Usage: "sign the saved plan with the KMS HMAC key `KEY` (id, alias or ARN; kms:GenerateMac)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON instead of text"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing changes, 2 when something would"},
 			reportFlag(),
@@ -224,6 +225,9 @@ func planCommand(e *env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("plan takes no arguments, got %q", c.Args().First())
+			}
+			if c.IsSet("sign-key") && !c.IsSet("out") {
+				return errors.New("--sign-key signs the saved plan: give --out FILE too")
 			}
 			started := e.now()
 			prov, err := newProvider(c, e)
@@ -238,6 +242,11 @@ func planCommand(e *env) *cli.Command {
 			p, err := buildPlan(c, e, prov, cfg, rc)
 			if err != nil {
 				return err
+			}
+			if key := c.String("sign-key"); key != "" {
+				if err := plan.Sign(c.Context, prov, key, p); err != nil {
+					return err
+				}
 			}
 			if out := c.String("out"); out != "" {
 				if err := plan.WriteFile(out, p); err != nil {
@@ -296,12 +305,12 @@ func applyCommand(e *env) *cli.Command {
 		Usage:     "apply a reviewed plan file, or plan, confirm and apply",
 		ArgsUsage: "[PLANFILE]",
 		Before:    setLogFormat(e),
-		Flags: append(append(append(scopeFlags(), orgFlags()...), connectionFlags()...),
+		Flags: append(append(append(append(scopeFlags(), orgFlags()...), connectionFlags()...),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (scheduled runs)"},
 			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` (default ./.s3baseline/journal-<UTC time>.jsonl)"},
 			&cli.BoolFlag{Name: "allow-impact", Usage: "also apply changes the plan warns would cut off current access (website, public or cross-account readers, CloudFormation drift)"},
 			reportFlag(),
-		),
+		), signatureFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				return fmt.Errorf("apply takes at most one argument, the plan file; got %d", c.NArg())
@@ -321,7 +330,13 @@ func applyCommand(e *env) *cli.Command {
 				if p, err = plan.ReadFile(c.Args().First()); err != nil {
 					return err
 				}
+				if err := checkSignature(c, e, prov, p, c.Args().First()); err != nil {
+					return err
+				}
 			} else {
+				if c.IsSet("sign-key") || c.IsSet("require-signature") {
+					return errors.New("--sign-key and --require-signature check a plan file: give one (apply PLANFILE)")
+				}
 				rc := regionChecker(c.Context, prov)
 				cfg, err := loadScope(c, rc)
 				if err != nil {
@@ -496,10 +511,10 @@ func showCommand(e *env) *cli.Command {
 		Name:      "show",
 		Usage:     "show a saved plan",
 		ArgsUsage: "PLANFILE",
-		Flags: []cli.Flag{
+		Before:    setLogFormat(e),
+		Flags: append(append(connectionFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON"},
-			&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
-		},
+		), signatureFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return errors.New("show needs exactly one argument: the plan file")
@@ -508,12 +523,54 @@ func showCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			var prov *awsprovider.Provider
+			if c.IsSet("sign-key") {
+				if prov, err = newProvider(c, e); err != nil {
+					return err
+				}
+			}
+			if err := checkSignature(c, e, prov, p, c.Args().First()); err != nil {
+				return err
+			}
 			if c.Bool("json") {
 				return plan.Write(e.stdout, p)
 			}
 			return plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)})
 		},
 	}
+}
+
+// signatureFlags check a signed plan file (apply, show).
+func signatureFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "sign-key", Usage: "verify the plan's signature with the KMS HMAC key `KEY` (the key you trust, not the one the plan names; kms:VerifyMac)"},
+		&cli.BoolFlag{Name: "require-signature", Usage: "refuse a plan that is not signed (needs --sign-key)"},
+	}
+}
+
+// checkSignature verifies p's signature with --sign-key. A signed plan read
+// without --sign-key is let through with a note: the operator did not ask
+// for the check, and the key the plan names proves nothing.
+func checkSignature(c *cli.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, path string) error {
+	key := c.String("sign-key")
+	if key == "" {
+		if c.Bool("require-signature") {
+			return errors.New("--require-signature needs --sign-key KEY: the key to verify the signature with")
+		}
+		if p.Signature != nil {
+			e.info(fmt.Sprintf("The plan is signed (with key %s), but no --sign-key was given: the signature was not checked.", p.Signature.KeyID))
+		}
+		return nil
+	}
+	if err := plan.VerifySignature(c.Context, prov, key, p, c.Bool("require-signature"), path); err != nil {
+		return err
+	}
+	if p.Signature == nil {
+		e.info(fmt.Sprintf("%s is not signed: nothing to verify with %s (give --require-signature to refuse unsigned plans).", path, key))
+		return nil
+	}
+	e.info(fmt.Sprintf("Signature verified with key %s.", key))
+	return nil
 }
 
 func baselinesCommand(e *env) *cli.Command {

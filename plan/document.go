@@ -36,9 +36,13 @@ type Plan struct {
 	Accounts []AccountPlan `json:"accounts,omitempty"`
 	Summary  Summary       `json:"summary"`
 	// Checksum is set in a plan file only: "sha256:" and the hex SHA-256 of
-	// the compact JSON of the plan with Checksum empty. It lets a reader
+	// the compact JSON of the plan with Checksum and Signature empty. It lets a reader
 	// refuse a plan edited after it was reviewed.
 	Checksum string `json:"checksum,omitempty"`
+	// Signature is set in a signed plan file only (plan --sign-key): an
+	// HMAC of the checksum with a KMS key (see Sign). Checksum leaves it
+	// out, as it leaves itself out.
+	Signature *Signature `json:"signature,omitempty"`
 
 	// Unmatched lists the scope filters and config rules that matched no
 	// bucket when the plan was made (see UnmatchedLines). It is for the run
@@ -130,7 +134,7 @@ func (p *Plan) Section(i int) *Plan {
 	out := *p
 	out.AccountPlan = p.Accounts[i]
 	out.Accounts = nil
-	out.Checksum = ""
+	out.Checksum, out.Signature = "", nil
 	out.Summary = out.AccountPlan.Summary
 	return &out
 }

@@ -26,7 +26,7 @@ func Write(w io.Writer, p *Plan) error {
 // plan with its Checksum empty.
 func Checksum(p *Plan) (string, error) {
 	c := *p
-	c.Checksum = ""
+	c.Checksum, c.Signature = "", nil
 	data, err := json.Marshal(&c)
 	if err != nil {
 		return "", err
