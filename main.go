@@ -44,11 +44,33 @@ const (
 	exitChanges = 2 // plan --detailed-exitcode found changes
 )
 
+// exitInterrupted is the exit code of a run stopped by Ctrl-C or SIGTERM
+// (128 + SIGINT, as shells report it).
+const exitInterrupted = 130
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now}
+	e.stop, e.abort = interrupts()
+	os.Exit(runEnv(context.Background(), e, os.Args))
+}
+
+// interrupts turns Ctrl-C and SIGTERM into the two stages of stopping: the
+// first closes stop (start nothing new: a prompt or a plan ends, an apply
+// lets its writes in flight finish), the second closes abort (cut off the
+// writes in flight too), a third exits at once.
+func interrupts() (stop, abort <-chan struct{}) {
+	s, a := make(chan struct{}), make(chan struct{})
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		close(s)
+		<-sigs
+		close(a)
+		<-sigs
+		os.Exit(exitInterrupted)
+	}()
+	return s, a
 }
 
 // env is what a command needs from the outside world; tests hand in their own.
@@ -63,6 +85,55 @@ type env struct {
 	// tuneProvider, when set, adjusts the provider's options after the
 	// flags (tests lower the retry backoff with it); nil in the tool.
 	tuneProvider func(*awsprovider.Options)
+	// stop closes at the first interrupt, abort at the second (see
+	// interrupts); nil channels never close.
+	stop, abort <-chan struct{}
+}
+
+// interrupted reports whether the first interrupt came.
+func (e *env) interrupted() bool {
+	select {
+	case <-e.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// untilStop is ctx cancelled at the first interrupt: what every command
+// but apply's writes runs under.
+func (e *env) untilStop(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-e.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// writeContext is what apply's and rollback's writes run under: the first
+// interrupt does not cancel it (it only stops new writes, through
+// Options.Stop), the second does. It says what is happening on each.
+func (e *env) writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-e.stop:
+		case <-wctx.Done():
+			return
+		}
+		e.info("Interrupt received: finishing the writes in flight, starting no new ones (interrupt again to abort them)")
+		select {
+		case <-e.abort:
+			e.info("Second interrupt: aborting the writes in flight; the journal records their outcome as unknown")
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	return wctx, cancel
 }
 
 // exitError carries an exit code that is not simply "error" together with
@@ -83,19 +154,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // runEnv is run with the outside world e.
 func runEnv(ctx context.Context, e *env, args []string) int {
 	app := newApp(e)
+	ctx, cancel := e.untilStop(ctx)
+	defer cancel()
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
 		return exitOK
 	}
+	code := exitError
 	var ce *codeError
 	if errors.As(err, &ce) {
 		if ce.msg != "" {
 			e.logError(ce.msg)
 		}
-		return ce.code
+		code = ce.code
+	} else {
+		e.logError(err.Error())
 	}
-	e.logError(err.Error())
-	return exitError
+	if e.interrupted() && code == exitError {
+		return exitInterrupted
+	}
+	return code
 }
 
 // oneLine folds an error onto one line, because scripts read stderr line by
@@ -351,8 +429,12 @@ func applyCommand(e *env) *cli.Command {
 				if p.Empty() {
 					return writeReport(c, e, "apply", started, p, nil, "", planOutcome(e, p, false))
 				}
-				if !c.Bool("auto-approve") && !confirm(e, "Apply these changes? Only 'yes' will be accepted: ") {
-					return errors.New("apply cancelled")
+				if !c.Bool("auto-approve") {
+					if yes, err := confirm(e, "Apply these changes? Only 'yes' will be accepted: "); err != nil {
+						return err
+					} else if !yes {
+						return errors.New("apply cancelled")
+					}
 				}
 			}
 			if p.Empty() {
@@ -375,7 +457,10 @@ func applyCommand(e *env) *cli.Command {
 			defer j.Close()
 			e.info(fmt.Sprintf("Journal: %s (undo with: s3baseline rollback %s)", j.Path(), j.Path()), "journal", j.Path())
 			report, done := progressReporter(e, "apply")
-			outcomes, err := applyPlan(c.Context, e, prov, p, apply.Options{
+			wctx, cancelWrites := e.writeContext(c.Context)
+			defer cancelWrites()
+			outcomes, err := applyPlan(wctx, e, prov, p, apply.Options{
+				Stop:        e.stop,
 				Config:      p.Scope.Settings,
 				Journal:     j,
 				Concurrency: c.Int("concurrency"),
@@ -423,8 +508,12 @@ func rollbackCommand(e *env) *cli.Command {
 			for _, s := range steps {
 				fmt.Fprintf(e.stdout, "  %s\n", s.Description)
 			}
-			if !c.Bool("auto-approve") && !confirm(e, "\nRoll back these changes? Only 'yes' will be accepted: ") {
-				return errors.New("rollback cancelled")
+			if !c.Bool("auto-approve") {
+				if yes, err := confirm(e, "\nRoll back these changes? Only 'yes' will be accepted: "); err != nil {
+					return err
+				} else if !yes {
+					return errors.New("rollback cancelled")
+				}
 			}
 			prov, err := newProvider(c, e)
 			if err != nil {
@@ -435,7 +524,9 @@ func rollbackCommand(e *env) *cli.Command {
 				return err
 			}
 			defer j.Close()
-			if err := rollbackAll(c.Context, prov, c.String("role-name"), steps, j, apply.RollbackOptions{Force: c.Bool("force")}); err != nil {
+			wctx, cancelWrites := e.writeContext(c.Context)
+			defer cancelWrites()
+			if err := rollbackAll(wctx, prov, c.String("role-name"), steps, j, apply.RollbackOptions{Force: c.Bool("force"), Stop: e.stop}); err != nil {
 				return reportErrors(e, err)
 			}
 			fmt.Fprintln(e.stdout, "Rollback complete.")
@@ -450,15 +541,28 @@ func journalPath(c *cli.Context, e *env, kind string) string {
 	if p := c.String("journal"); p != "" {
 		return p
 	}
-	return fmt.Sprintf(".s3baseline/%s-%s.jsonl", kind, e.now().UTC().Format("20060102T150405Z"))
+	// Nanoseconds and the pid: two runs started in one second (a
+	// scheduled one and a manual one) still get a journal each.
+	return fmt.Sprintf(".s3baseline/%s-%s-%d.jsonl", kind, e.now().UTC().Format("20060102T150405.000000000Z"), os.Getpid())
 }
 
-// confirm asks on stdout and reads one line: only "yes" is yes.
-func confirm(e *env, prompt string) bool {
+// confirm asks on stdout and reads one line: only "yes" is yes. An
+// interrupt at the prompt ends the run at once, exit 130.
+func confirm(e *env, prompt string) (bool, error) {
 	fmt.Fprint(e.stdout, prompt)
-	line, _ := bufio.NewReader(e.stdin).ReadString('\n')
-	fmt.Fprintln(e.stdout)
-	return strings.TrimSpace(line) == "yes"
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case line := <-answer:
+		fmt.Fprintln(e.stdout)
+		return strings.TrimSpace(line) == "yes", nil
+	case <-e.stop:
+		fmt.Fprintln(e.stdout)
+		return false, &codeError{code: exitInterrupted, msg: "interrupted at the prompt: nothing was changed"}
+	}
 }
 
 func printOutcomes(e *env, outcomes []apply.Outcome) {

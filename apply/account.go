@@ -85,7 +85,7 @@ func (a *applier) accountChanges(ctx context.Context, buckets []Outcome) []Outco
 			out = append(out, o)
 			continue
 		}
-		if err := ctx.Err(); err != nil {
+		if err := stopped(ctx, a.o.Stop); err != nil {
 			fail(StatusSkipped, err)
 			out = append(out, o)
 			continue

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
@@ -62,6 +63,27 @@ type Options struct {
 	// plan's errors. Calls come one at a time, in order of done, from the
 	// worker goroutines; the callback should return quickly.
 	Progress func(done, total, errors int)
+	// Stop, when closed, starts no new write (an interrupt): the writes in
+	// flight finish and are journaled as what they were, the rest is
+	// reported not started. Cancelling Apply's ctx aborts the writes in
+	// flight too; their outcome is journaled unknown.
+	Stop <-chan struct{}
+}
+
+// ErrInterrupted is why work was not started after Options.Stop closed.
+var ErrInterrupted = errors.New("interrupted")
+
+// stopped is the reason to start no new work: ctx's end, or Stop.
+func stopped(ctx context.Context, stop <-chan struct{}) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-stop:
+		return ErrInterrupted
+	default:
+		return nil
+	}
 }
 
 // Outcome is what happened to one bucket, or to one account change
@@ -171,13 +193,13 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	a.accountInputs(ctx)
 	preps := make([]*prepared, len(pl.Buckets))
 	forged := make([][]string, len(pl.Buckets))
-	pool(ctx, workers, len(pl.Buckets), func(i int) {
+	pool(ctx, o.Stop, workers, len(pl.Buckets), func(i int) {
 		if a.needsWrites(pl.Buckets[i]) {
 			preps[i], forged[i] = a.prepare(ctx, pl.Buckets[i])
 		}
 	})
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("apply interrupted before the first write (%v): nothing was written", err)
+	if err := stopped(ctx, o.Stop); err != nil {
+		return nil, fmt.Errorf("apply %w before the first write (%v): nothing was written", ErrInterrupted, err)
 	}
 	if probs := slices.Concat(forged...); len(probs) > 0 {
 		return nil, &plan.ForgeryError{Problems: probs}
@@ -185,7 +207,7 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 
 	outcomes := make([]Outcome, len(pl.Buckets))
 	counter := progress.NewCounter(o.Progress, len(pl.Buckets))
-	pool(ctx, workers, len(pl.Buckets), func(i int) {
+	pool(ctx, o.Stop, workers, len(pl.Buckets), func(i int) {
 		outcomes[i] = a.bucket(ctx, pl.Buckets[i], preps[i])
 		counter.Add(outcomes[i].isError())
 	})
@@ -193,11 +215,10 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	var errs *multierror.Error
 	notStarted := 0
 	for i := range outcomes {
-		o := &outcomes[i]
-		if o.Status == "" {
+		if out := &outcomes[i]; out.Status == "" {
 			b := pl.Buckets[i]
-			*o = Outcome{Account: a.account, Bucket: b.Name, Region: b.Region, Status: StatusSkipped,
-				Err: &BucketError{b.Name, b.Region, "not started", ctx.Err()}}
+			*out = Outcome{Account: a.account, Bucket: b.Name, Region: b.Region, Status: StatusSkipped,
+				Err: &BucketError{b.Name, b.Region, "not started", stopped(ctx, o.Stop)}}
 			notStarted++
 		}
 	}
@@ -212,15 +233,15 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 			errs = multierror.Append(errs, o.Err)
 		}
 	}
-	if err := ctx.Err(); err != nil && notStarted > 0 {
-		errs = multierror.Append(errs, fmt.Errorf("apply interrupted (%v): %d buckets not started; run plan and apply again to finish", err, notStarted))
+	if err := stopped(ctx, o.Stop); err != nil && notStarted > 0 {
+		errs = multierror.Append(errs, fmt.Errorf("apply %w (%v): %d buckets not started; apply the plan again to finish", ErrInterrupted, err, notStarted))
 	}
 	return outcomes, errs.ErrorOrNil()
 }
 
 // pool runs fn(i) for i in [0, n) on at most workers goroutines, and
-// starts no new i once ctx is done.
-func pool(ctx context.Context, workers, n int, fn func(i int)) {
+// starts no new i once ctx is done or stop closed.
+func pool(ctx context.Context, stop <-chan struct{}, workers, n int, fn func(i int)) {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, n) {
@@ -237,6 +258,8 @@ feed:
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
+			break feed
+		case <-stop:
 			break feed
 		}
 	}
@@ -345,12 +368,31 @@ func journaledWrite(ctx context.Context, j *Journal, rec Record, before, after a
 	end.Status = RecordDone
 	if err != nil {
 		end.Status = RecordFailed
+		if unanswered(ctx, err) {
+			end.Status = RecordUnknown
+		}
 		end.Error = oneLine(err)
 	}
 	if _, jerr := j.Append(end); jerr != nil && err == nil {
 		return fmt.Errorf("the write was made, but %w", jerr)
 	}
 	return err
+}
+
+// unanswered reports whether a write's error leaves its outcome unknown:
+// the call was cut off (the run aborted, a timeout) or lost on the network
+// before S3 answered, so it may have been made. An error S3 answered with
+// (an error code) or one of the tool's own checks is a failure.
+func unanswered(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		return false
+	}
+	var nerr net.Error
+	return errors.As(err, &nerr)
 }
 
 // created journals a resource the tool created.

@@ -65,6 +65,12 @@ func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepar
 	same := len(changed) == 0 && len(st.Errors) == 0 && plan.StateDigest(st) == bp.StateDigest
 	for _, m := range plan.Mismatches(bp, derived) {
 		prep.mismatches[m.Control] = m
+		if d, ok := prep.derived[m.Control]; ok && m.Control != "" && d.Action == plan.NoOp && d.HeldBack == "" {
+			// In place now (the tool's policy statements, say, are not
+			// in the digests the plan pins): nothing is written for it
+			// (see bucket), so nothing forged can be.
+			continue
+		}
 		if !same || a.inputsChanged != "" || slices.ContainsFunc(m.Depends, func(asp settings.Aspect) bool {
 			_, failed := st.Errors[asp]
 			return changed[asp] || failed
@@ -78,6 +84,38 @@ func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepar
 		forged = append(forged, what+": "+m.What)
 	}
 	return prep, forged
+}
+
+// plansSame reports whether the bucket, planned again, has exactly the
+// plan's change of control c. A nil prep (not planned again) has not.
+func (p *prepared) plansSame(c settings.ControlID) bool {
+	if p == nil {
+		return false
+	}
+	_, derived := p.derived[c]
+	_, mismatch := p.mismatches[c]
+	_, baseline := p.mismatches[""]
+	return derived && !mismatch && !baseline
+}
+
+// ownWriteOf reports whether the plan changes aspect asp and every one of
+// those changes is, planned again, in place: asp changed since the plan
+// because the plan's own writes to it were made.
+func (p *prepared) ownWriteOf(bp plan.BucketPlan, asp settings.Aspect) bool {
+	if p == nil {
+		return false
+	}
+	writes := false
+	for _, c := range bp.Changes {
+		if c.Action == plan.NoOp || !slices.Contains(settings.AspectsFor(c.Control), asp) {
+			continue
+		}
+		writes = true
+		if d, ok := p.derived[c.Control]; !ok || d.Action != plan.NoOp {
+			return false
+		}
+	}
+	return writes
 }
 
 // needsWrites reports whether a bucket of the plan has a change apply may
@@ -124,7 +162,7 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared
 		out.finish(len(out.Held) == 0 && len(bp.Errors) == 0)
 		return out
 	}
-	if err := ctx.Err(); err != nil {
+	if err := stopped(ctx, a.o.Stop); err != nil {
 		out.Status = StatusSkipped
 		out.addErr(&BucketError{bp.Name, bp.Region, "not started", err})
 		return out
@@ -145,7 +183,11 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared
 			out.fail([]settings.ControlID{c.Control}, fmt.Errorf("re-observe %s before applying: %s; nothing was written to it", asp, msg))
 			continue
 		}
-		if asp := staleDependency(c, bp, changed); asp != "" {
+		// A change judged from an aspect that changed since is stale,
+		// unless the change there is this plan's own (an earlier run of it
+		// was cut off after writing that aspect) and, planned again from
+		// the bucket as it is now, the change comes out the same.
+		if asp := staleDependency(c, bp, changed); asp != "" && !(prep.ownWriteOf(bp, asp) && prep.plansSame(c.Control)) {
 			out.stale(c.Control, fmt.Sprintf("the bucket's %s changed since the plan was made, and %s was judged from it", asp, c.Control))
 			continue
 		}
@@ -155,6 +197,13 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared
 				m, ok = prep.mismatches[""] // the bucket's baseline
 			}
 			if ok {
+				// Planned again, the control needs nothing: it is in
+				// place, by this tool's own earlier write (a run cut off
+				// after it) or anyone's. Nothing is written either way.
+				if d, ok := prep.derived[c.Control]; ok && d.Action == plan.NoOp && d.HeldBack == "" {
+					out.applied(c.Control)
+					continue
+				}
 				out.stale(c.Control, "the tool now plans it otherwise ("+m.What+")")
 				continue
 			}
@@ -290,7 +339,7 @@ func (a *applier) applyChanges(ctx context.Context, ref settings.BucketRef, bp p
 			out.fail(controls, errors.New("not attempted: the bucket policy write before it failed, and Block Public Access could make S3 refuse the next one"))
 			continue
 		}
-		if err := ctx.Err(); err != nil {
+		if err := stopped(ctx, a.o.Stop); err != nil {
 			out.fail(controls, fmt.Errorf("not attempted: %w", err))
 			continue
 		}

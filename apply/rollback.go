@@ -293,6 +293,8 @@ type RollbackOptions struct {
 	// wrote). Policies and notification configurations are restored by
 	// statement and entry either way, so others' statements are kept.
 	Force bool
+	// Stop, when closed, starts no new restore (see Options.Stop).
+	Stop <-chan struct{}
 }
 
 // ErrChangedSince is the cause of a restore that was skipped because the
@@ -334,8 +336,8 @@ func Rollback(ctx context.Context, p Provider, steps []RollbackStep, j *Journal,
 		if r.Status != RecordStarted || !canRestore(r) || first[documentKey(r)] != r.Seq {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("rollback interrupted (%v) before journal seq %d", err, r.Seq))
+		if err := stopped(ctx, o.Stop); err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("rollback %w (%v) before journal seq %d; roll back from the same journal again to finish", ErrInterrupted, err, r.Seq))
 			break
 		}
 		var err error

@@ -414,12 +414,26 @@ func changeDiff(p, d Change) string {
 		return "its held_back differs from the tool's"
 	case !slices.Equal(p.Impact, d.Impact):
 		return "its impact differs from the tool's"
-	case !slices.Equal(p.Depends, d.Depends):
-		return "its depends differs from the tool's"
+	case !containsAll(p.Depends, d.Depends):
+		// More than the tool needs is harmless: a plan made from a state
+		// that needed more (a public website the tool's own earlier write
+		// has since closed) pins more. Less would let a change escape
+		// its staleness check.
+		return "its depends leaves out what the tool judges it from"
 	case !slices.Equal(p.NIST, d.NIST):
 		return "its nist differs from the baseline's"
 	}
 	return ""
+}
+
+// containsAll reports whether every aspect of sub is in all.
+func containsAll(all, sub []settings.Aspect) bool {
+	for _, a := range sub {
+		if !slices.Contains(all, a) {
+			return false
+		}
+	}
+	return true
 }
 
 func unionAspects(lists ...[]settings.Aspect) []settings.Aspect {
