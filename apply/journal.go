@@ -86,10 +86,12 @@ type Record struct {
 	Line int `json:"-"`
 }
 
-// Journal is an append-only JSON-lines file. Every Append is synced to
-// disk before it returns. It is safe for concurrent use, and OpenJournal
+// Journal is an append-only JSON-lines file, or a prefix in S3 with one
+// object a record (OpenJournalS3). Every Append is synced to disk, or
+// stored, before it returns. It is safe for concurrent use, and OpenJournal
 // takes an exclusive lock on the file, so that no two Journals, in one
-// process or in two, write to one file at once.
+// process or in two, write to one file at once (in S3 a conditional write
+// of each record does that).
 //
 // The journal is a hash chain: each record's Prev is the digest of the
 // line before it, and ReadJournal refuses a journal in which a record was
@@ -100,17 +102,45 @@ type Record struct {
 // A journal signed with a key the tool holds would; that is not done.
 type Journal struct {
 	mu   sync.Mutex
-	f    *os.File
+	sink journalSink
+	// path names the journal in messages and is what Path returns: the
+	// file, or s3://bucket/prefix.
 	path string
 	seq  int64
-	// prev is the digest of the last line in the file, the next record's
-	// Prev: "" while the file has no record.
+	// prev is the digest of the last record's line, the next record's
+	// Prev: "" while the journal has no record.
 	prev string
 	// err, once set, is an append that failed: the file may end in part
-	// of a line, so nothing more is appended (and no write is made).
+	// of a line, or the record may have been stored or not, so nothing
+	// more is appended (and no write is made).
 	err error
 	now func() time.Time
 }
+
+// journalSink is where a Journal's records go; the Journal keeps the
+// numbering and the chain, so that a file and S3 hold the same records.
+type journalSink interface {
+	// write stores the record numbered seq, line being its exact JSON
+	// (no newline), durably before it returns; an error means it may or
+	// may not have been stored.
+	write(seq int64, line []byte) error
+	close() error
+}
+
+// fileSink appends records as lines to a locked file, syncing each.
+type fileSink struct{ f *os.File }
+
+func (s fileSink) write(_ int64, line []byte) error {
+	if _, err := s.f.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	return nil
+}
+
+func (s fileSink) close() error { return s.f.Close() }
 
 // errJournalLocked is lockJournal's answer when another open file holds
 // the lock.
@@ -158,7 +188,7 @@ func continueJournal(f *os.File, path string) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &Journal{f: f, path: path, now: time.Now}
+	j := &Journal{sink: fileSink{f}, path: path, now: time.Now}
 	for _, r := range recs {
 		if r.Status == RecordDamaged {
 			return nil, fmt.Errorf("journal %s: %s; roll it back or move it aside before writing to it again", path, r.Error)
@@ -182,18 +212,20 @@ func continueJournal(f *os.File, path string) (*Journal, error) {
 	return j, nil
 }
 
-// Path is the journal's file.
+// Path is the journal's file, or s3://bucket/prefix for one in S3: what
+// ReadJournal or ReadJournalS3 reads back.
 func (j *Journal) Path() string { return j.path }
 
-// Close closes the file, which releases its lock.
+// Close closes the file, which releases its lock (a journal in S3 holds
+// none); a closed Journal appends nothing.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.f == nil {
+	if j.sink == nil {
 		return nil
 	}
-	err := j.f.Close()
-	j.f = nil
+	err := j.sink.close()
+	j.sink = nil
 	return err
 }
 
@@ -205,7 +237,7 @@ func (j *Journal) Close() error {
 func (j *Journal) Append(r Record) (Record, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.f == nil {
+	if j.sink == nil {
 		return r, fmt.Errorf("journal %s: closed", j.path)
 	}
 	if j.err != nil {
@@ -218,13 +250,9 @@ func (j *Journal) Append(r Record) (Record, error) {
 	if err != nil {
 		return r, fmt.Errorf("journal %s: %w", j.path, err)
 	}
-	if _, err := j.f.Write(append(data, '\n')); err != nil {
+	if err := j.sink.write(r.Seq, data); err != nil {
 		j.err = err
 		return r, fmt.Errorf("journal %s: %w", j.path, err)
-	}
-	if err := j.f.Sync(); err != nil {
-		j.err = err
-		return r, fmt.Errorf("journal %s: sync: %w", j.path, err)
 	}
 	j.seq, j.prev = r.Seq, lineDigest(data)
 	return r, nil
@@ -267,16 +295,34 @@ type journalTail struct {
 
 // parseJournal reads a journal's records from its content data.
 func parseJournal(path string, data []byte) ([]Record, journalTail, error) {
-	var tail journalTail
 	lines := bytes.Split(data, []byte{'\n'})
 	if len(lines[len(lines)-1]) == 0 {
 		lines = lines[:len(lines)-1] // the newline ending the last line
 	}
+	return parseRecords(lines, func(i int) (string, string) {
+		return fmt.Sprintf("%s:%d", path, i+1), fmt.Sprintf("line %d", i+1)
+	}, false)
+}
+
+// recordPlace names the record at index i of what parseRecords reads, for
+// messages: at begins one ("path:3", "s3://b/p/00000003.json"), ref names
+// it inside one ("line 3").
+type recordPlace func(i int) (at, ref string)
+
+// parseRecords reads records, one a line, and checks the chain. whole says
+// that each line was stored whole (an S3 object): then a blank or damaged
+// one anywhere is refused, while in a file a damaged last line is what a
+// crash mid-write leaves, and blank lines are skipped.
+func parseRecords(lines [][]byte, place recordPlace, whole bool) ([]Record, journalTail, error) {
+	var tail journalTail
 	var out []Record
 	var digests []string // of each record's line, for the record after it
 	for i, line := range lines {
-		n := i + 1
+		at, _ := place(i)
 		if len(bytes.TrimSpace(line)) == 0 {
+			if whole {
+				return nil, tail, fmt.Errorf("%s: damaged journal record: empty", at)
+			}
 			continue
 		}
 		var r Record
@@ -288,17 +334,17 @@ func parseJournal(path string, data []byte) ([]Record, journalTail, error) {
 			err = r.check()
 		}
 		if err != nil {
-			if i == len(lines)-1 {
-				out = append(out, Record{Status: RecordDamaged, Line: n,
-					Error: fmt.Sprintf("%s:%d: damaged last line, left by a run that stopped while writing it (%v): ignored", path, n, err)})
+			if i == len(lines)-1 && !whole {
+				out = append(out, Record{Status: RecordDamaged, Line: i + 1,
+					Error: fmt.Sprintf("%s: damaged last line, left by a run that stopped while writing it (%v): ignored", at, err)})
 				break
 			}
-			return nil, tail, fmt.Errorf("%s:%d: damaged journal record: %v", path, n, err)
+			return nil, tail, fmt.Errorf("%s: damaged journal record: %v", at, err)
 		}
 		if json.Unmarshal(line, &key) == nil && key.Prev != nil {
 			tail.chained = true
 		}
-		r.Line = n
+		r.Line = i + 1
 		out = append(out, r)
 		digests = append(digests, lineDigest(line))
 	}
@@ -310,14 +356,16 @@ func parseJournal(path string, data []byte) ([]Record, journalTail, error) {
 		if r.Status == RecordDamaged {
 			break
 		}
+		at, _ := place(r.Line - 1)
 		refuse := func(why string) error {
-			return fmt.Errorf("journal %s:%d: record edited, removed or reordered (%s); refusing to roll back from it", path, r.Line, why)
+			return fmt.Errorf("journal %s: record edited, removed or reordered (%s); refusing to roll back from it", at, why)
 		}
 		switch {
 		case r.Prev != prev && prevLine == 0:
 			return nil, tail, refuse("it is the first record but has a prev: the records before it were removed")
 		case r.Prev != prev:
-			return nil, tail, refuse(fmt.Sprintf("prev does not match line %d", prevLine))
+			_, ref := place(prevLine - 1)
+			return nil, tail, refuse("prev does not match " + ref)
 		case r.Seq != int64(i+1):
 			return nil, tail, refuse(fmt.Sprintf("seq %d where %d was due", r.Seq, i+1))
 		}
