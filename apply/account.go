@@ -243,12 +243,15 @@ func (a *applier) ensureTrailKey(ctx context.Context, region, ref string) (setti
 		if alias == "" {
 			return info, 0, fmt.Errorf("the KMS key does not exist in %s, and only a key named by an alias can be created", region)
 		}
-		info, err = a.p.CreateKeyWithPolicy(ctx, region, alias, TrailKeyDescription, trailKeyPolicy(a.account))
-		if err != nil {
+		var raced bool
+		info, raced, err = a.createKey(region, func() (settings.KeyInfo, error) {
+			return a.p.CreateKeyWithPolicy(ctx, region, alias, TrailKeyDescription, trailKeyPolicy(a.account))
+		})
+		if err != nil || !raced {
 			return info, 0, err
 		}
-		a.created(Record{Kind: KindKey, Region: region, Target: info.ARN}, info)
-		return info, 0, nil
+		// Another run's key got the alias: it is checked as any existing
+		// key is, below.
 	}
 	if !info.Enabled {
 		return info, 0, fmt.Errorf("the KMS key %s is disabled", info.ARN)

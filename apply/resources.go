@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -91,13 +92,29 @@ func (a *applier) ensureKey(ctx context.Context, region, ref string) (settings.K
 		if alias == "" {
 			return info, fmt.Errorf("the KMS key %s does not exist in %s, and only a key named by an alias can be created", ref, region)
 		}
-		info, err = a.p.CreateKey(ctx, region, alias, KeyDescription)
-		if err != nil {
-			return info, err
-		}
-		a.created(Record{Kind: KindKey, Region: region, Target: info.ARN}, info)
-		return info, nil
+		info, _, err = a.createKey(region, func() (settings.KeyInfo, error) {
+			return a.p.CreateKey(ctx, region, alias, KeyDescription)
+		})
+		return info, err
 	})
+}
+
+// createKey runs create and journals the key it made. When another run
+// named its key with the alias first (the provider's UnnamedKey error),
+// that key is the one returned, with raced true, and the unnamed key made
+// here is journaled too: no resource of the run is outside its journal.
+func (a *applier) createKey(region string, create func() (settings.KeyInfo, error)) (info settings.KeyInfo, raced bool, err error) {
+	info, err = create()
+	var unnamed interface{ UnnamedKey() string }
+	if errors.As(err, &unnamed) && info.Exists {
+		a.created(Record{Kind: KindKey, Region: region, Target: unnamed.UnnamedKey(), Error: oneLine(err)}, nil)
+		return info, true, nil
+	}
+	if err != nil {
+		return info, false, err
+	}
+	a.created(Record{Kind: KindKey, Region: region, Target: info.ARN}, info)
+	return info, false, nil
 }
 
 // aliasName is "alias/NAME" from an alias or an alias ARN, "" for a key id

@@ -183,10 +183,18 @@ func (p *Provider) CreateKeyWithPolicy(ctx context.Context, region, alias, descr
 		return err
 	})
 	if err != nil {
-		if hasCode(err, codeKMSAlreadyExists) {
+		if !hasCode(err, codeKMSAlreadyExists) {
+			return settings.KeyInfo{}, err
+		}
+		// Someone else named a key alias between our look-up and our
+		// CreateAlias: theirs is the key (an alias names one key), and
+		// ours is left without a name, for the caller to record.
+		existing, ferr := p.fetchKey(ctx, region, alias)
+		if ferr != nil || !existing.Exists {
 			return settings.KeyInfo{}, fmt.Errorf("%s: %w (made concurrently by someone else; the new key %s has no alias and should be scheduled for deletion)", op, err, keyARN)
 		}
-		return settings.KeyInfo{}, err
+		p.cacheKey(region, alias, existing)
+		return existing, &UnnamedKeyError{Alias: alias, Region: region, Key: keyARN, Existing: existing.ARN}
 	}
 
 	mismatch, err := p.settle(ctx, func(ctx context.Context) (string, error) {
@@ -211,6 +219,26 @@ func (p *Provider) CreateKeyWithPolicy(ctx context.Context, region, alias, descr
 	p.cacheKey(region, alias, info)
 	return info, nil
 }
+
+// UnnamedKeyError is CreateKey's answer when another caller named a key
+// with the alias first: CreateKey returns that key with this error, which
+// names the key it made and could not name. That key exists, and costs
+// money until it is scheduled for deletion; the caller records it.
+type UnnamedKeyError struct {
+	Alias, Region string
+	// Key is the ARN of the key made without an alias.
+	Key string
+	// Existing is the ARN of the key the alias names.
+	Existing string
+}
+
+func (e *UnnamedKeyError) Error() string {
+	return fmt.Sprintf("create key %s in %s: the alias was created concurrently for key %s, which is used; the key made here, %s, has no alias and should be scheduled for deletion", e.Alias, e.Region, e.Existing, e.Key)
+}
+
+// UnnamedKey is the key made without an alias (for callers that do not
+// import this package).
+func (e *UnnamedKeyError) UnnamedKey() string { return e.Key }
 
 // cacheKey remembers info under the alias, the key id and the key ARN.
 func (p *Provider) cacheKey(region, alias string, info settings.KeyInfo) {

@@ -3,6 +3,7 @@ package aws_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -118,6 +119,38 @@ func TestCreateKey(t *testing.T) {
 	other, err := p.DescribeKey(ctx, "us-east-1", "alias/s3baseline-new")
 	if err != nil || other.Exists {
 		t.Errorf("the alias in us-east-1 = %+v, %v; want not found, keys are regional", other, err)
+	}
+}
+
+// TestCreateKeyLosesAliasRace: another run names its key with the alias
+// between this run's CreateKey and CreateAlias (KMS answers the second
+// CreateAlias AlreadyExistsException): the alias's key is returned, with
+// an UnnamedKeyError naming the key made here, so the caller can record it.
+func TestCreateKeyLosesAliasRace(t *testing.T) {
+	srv := start(t, e2eScenario(t), emulator.Options{})
+	p, other := newProvider(t, srv), newProvider(t, srv)
+	ctx := context.Background()
+	var theirs settings.KeyInfo
+	srv.OnRequest(emulator.Hook{Service: "kms", Operation: "CreateKey", Times: 1, Do: func(*emulator.Server) {
+		var err error
+		if theirs, err = other.CreateKey(ctx, "eu-west-1", "alias/raced", "the other run's"); err != nil {
+			t.Errorf("the other run's CreateKey: %v", err)
+		}
+	}})
+	info, err := p.CreateKey(ctx, "eu-west-1", "alias/raced", "this run's")
+	var unnamed *awsprovider.UnnamedKeyError
+	if !errors.As(err, &unnamed) {
+		t.Fatalf("CreateKey = %+v, %v; want an UnnamedKeyError", info, err)
+	}
+	if !info.Exists || info.ARN != theirs.ARN || unnamed.Existing != theirs.ARN || unnamed.Key == theirs.ARN || unnamed.Key == "" {
+		t.Errorf("CreateKey = %+v, %+v; want the other run's key %s returned and ours named", info, unnamed, theirs.ARN)
+	}
+	if n := countCalls(srv.Calls(), op("kms", "CreateKey")); n != 2 {
+		t.Errorf("%d CreateKey calls, want 2 (ours and theirs)", n)
+	}
+	got, err := p.DescribeKey(ctx, "eu-west-1", "alias/raced")
+	if err != nil || got.ARN != theirs.ARN {
+		t.Errorf("DescribeKey after the race = %+v, %v; want the alias's key", got, err)
 	}
 }
 
