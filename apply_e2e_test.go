@@ -245,6 +245,11 @@ func withoutCreatedOf(t *testing.T, journal, account string, s *emulator.Snapsho
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dropCreated(recs, account, s)
+}
+
+// dropCreated is withoutCreatedOf of records read already.
+func dropCreated(recs []apply.Record, account string, s *emulator.Snapshot) []string {
 	var names []string
 	for _, r := range recs {
 		if r.Status != apply.RecordCreated || account != "" && r.Account != account {

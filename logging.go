@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/urfave/cli/v2"
 
 	"github.com/s3baseline/s3baseline/apply"
+	"github.com/s3baseline/s3baseline/lock"
 	"github.com/s3baseline/s3baseline/plan"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/report"
 )
 
@@ -135,24 +140,93 @@ func exitCode(err error) int {
 	return exitError
 }
 
-// writeReport writes --report, when asked, for a finished plan or apply;
-// a report that cannot be written makes the run fail.
-func writeReport(c *cli.Context, e *env, command string, started time.Time, p *plan.Plan, outcomes []apply.Outcome, journal string, err error) error {
+// runReport is what a plan or apply run learned, for its --report: the
+// plan once there is one, the outcomes and journal once applied, the
+// provider once there is one (for a report in S3).
+type runReport struct {
+	command  string
+	started  time.Time
+	prov     *awsprovider.Provider
+	plan     *plan.Plan
+	outcomes []apply.Outcome
+	journal  string
+}
+
+// reported wraps a plan or apply action so that --report is written on
+// every way out of it: a run that failed before it had a plan (a bad
+// config, no credentials, a dead endpoint) still replaces the previous
+// report, with its error and exit code, so an old report never looks
+// current.
+func reported(e *env, command string, action func(c *cli.Context, rr *runReport) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		rr := &runReport{command: command, started: e.now()}
+		err := action(c, rr)
+		return writeReport(c, e, rr, err)
+	}
+}
+
+// writeReport writes --report (a file, or an s3:// object) when asked; a
+// report that cannot be written makes the run fail.
+func writeReport(c *cli.Context, e *env, rr *runReport, err error) error {
 	path := c.String("report")
-	if path == "" || p == nil {
+	if path == "" {
 		return err
 	}
-	r := report.Build(p, outcomes, report.Run{
-		Command: command, ToolVersion: version, StartedAt: started, FinishedAt: e.now(),
-		ExitCode: exitCode(err), Journal: journal,
-	})
-	if werr := report.WriteFile(path, r); werr != nil {
-		if err == nil {
-			return werr
-		}
-		e.logError(werr.Error())
+	run := report.Run{
+		Command: rr.command, ToolVersion: version, StartedAt: rr.started, FinishedAt: e.now(),
+		ExitCode: exitCode(err), Journal: rr.journal,
 	}
+	if e.interrupted() && run.ExitCode == exitError {
+		run.ExitCode = exitInterrupted
+	}
+	if err != nil {
+		run.Error = oneLine(err.Error())
+	}
+	werr := putReport(c, e, rr, path, report.Build(rr.plan, rr.outcomes, run))
+	if werr == nil {
+		return err
+	}
+	if err == nil {
+		return werr
+	}
+	e.logError(werr.Error())
 	return err
+}
+
+// putReport writes r to path. A file that cannot be replaced is removed,
+// so that the previous run's report does not stand in for this one.
+func putReport(c *cli.Context, e *env, rr *runReport, path string, r *report.Report) error {
+	if !strings.HasPrefix(path, "s3://") {
+		if err := report.WriteFile(path, r); err != nil {
+			if rerr := os.Remove(path); rerr == nil {
+				return fmt.Errorf("%w (the previous report was removed)", err)
+			}
+			return err
+		}
+		return nil
+	}
+	u, err := lock.ParseS3URI(path)
+	if err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	key := strings.TrimSuffix(u.Prefix, "/")
+	if key == "" {
+		return fmt.Errorf("--report %s: name the object: s3://BUCKET/KEY", path)
+	}
+	prov := rr.prov
+	if prov == nil {
+		if prov, err = newProvider(c, e); err != nil {
+			return fmt.Errorf("report %s not written: %w", path, err)
+		}
+	}
+	data, err := report.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := prov.PutObject(context.WithoutCancel(c.Context), u.Bucket, key, data, awsprovider.PutCondition{}); err != nil {
+		return fmt.Errorf("report %s not written: %w", path, err)
+	}
+	return nil
 }
 
 // reportErrors prints each failure of a multi-error on its own line and

@@ -300,18 +300,18 @@ func planCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing changes, 2 when something would"},
 			reportFlag(),
 		),
-		Action: func(c *cli.Context) error {
+		Action: reported(e, "plan", func(c *cli.Context, rr *runReport) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("plan takes no arguments, got %q", c.Args().First())
 			}
 			if c.IsSet("sign-key") && !c.IsSet("out") {
 				return errors.New("--sign-key signs the saved plan: give --out FILE too")
 			}
-			started := e.now()
 			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
+			rr.prov = prov
 			rc := regionChecker(c.Context, prov)
 			cfg, err := loadScope(c, rc)
 			if err != nil {
@@ -321,6 +321,7 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			rr.plan = p
 			if key := c.String("sign-key"); key != "" {
 				if err := plan.Sign(c.Context, prov, key, p); err != nil {
 					return err
@@ -342,8 +343,8 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return writeReport(c, e, "plan", started, p, nil, "", planOutcome(e, p, c.Bool("detailed-exitcode")))
-		},
+			return planOutcome(e, p, c.Bool("detailed-exitcode"))
+		}),
 	}
 }
 
@@ -385,19 +386,20 @@ func applyCommand(e *env) *cli.Command {
 		Before:    setLogFormat(e),
 		Flags: append(append(append(append(scopeFlags(), orgFlags()...), connectionFlags()...),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (scheduled runs)"},
-			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` (default ./.s3baseline/journal-<UTC time>.jsonl)"},
+			&cli.StringFlag{Name: "journal", Usage: "journal `FILE`, or s3://BUCKET/PREFIX for one object per record under PREFIX/journal-<UTC time>-<pid>/ (default ./.s3baseline/journal-<UTC time>-<pid>.jsonl)"},
+			lockFlag(),
 			&cli.BoolFlag{Name: "allow-impact", Usage: "also apply changes the plan warns would cut off current access (website, public or cross-account readers, CloudFormation drift)"},
 			reportFlag(),
 		), signatureFlags()...),
-		Action: func(c *cli.Context) error {
+		Action: reported(e, "apply", func(c *cli.Context, rr *runReport) error {
 			if c.NArg() > 1 {
 				return fmt.Errorf("apply takes at most one argument, the plan file; got %d", c.NArg())
 			}
-			started := e.now()
 			prov, err := newProvider(c, e)
 			if err != nil {
 				return err
 			}
+			rr.prov = prov
 			var p *plan.Plan
 			if c.NArg() == 1 {
 				for _, f := range []string{"baseline", "config", "bucket", "region", "allow-empty", "accounts", "role-name", "shard"} {
@@ -426,8 +428,9 @@ func applyCommand(e *env) *cli.Command {
 				if err := plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)}); err != nil {
 					return err
 				}
+				rr.plan = p
 				if p.Empty() {
-					return writeReport(c, e, "apply", started, p, nil, "", planOutcome(e, p, false))
+					return planOutcome(e, p, false)
 				}
 				if !c.Bool("auto-approve") {
 					if yes, err := confirm(e, "Apply these changes? Only 'yes' will be accepted: "); err != nil {
@@ -437,9 +440,10 @@ func applyCommand(e *env) *cli.Command {
 					}
 				}
 			}
+			rr.plan = p
 			if p.Empty() {
 				fmt.Fprintln(e.stdout, "No changes. Nothing to apply.")
-				return writeReport(c, e, "apply", started, p, nil, "", planOutcome(e, p, false))
+				return planOutcome(e, p, false)
 			}
 			if len(p.Accounts) == 0 {
 				id, err := prov.Identity(c.Context)
@@ -450,11 +454,17 @@ func applyCommand(e *env) *cli.Command {
 					return fmt.Errorf("the plan is for account %s but the credentials are for account %s", p.Account, id.Account)
 				}
 			}
-			j, err := apply.OpenJournal(journalPath(c, e, "journal"))
+			unlock, err := lockAccounts(c, e, prov, "apply", planAccounts(p))
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			j, err := openJournal(c, e, prov, "journal")
 			if err != nil {
 				return err
 			}
 			defer j.Close()
+			rr.journal = j.Path()
 			e.info(fmt.Sprintf("Journal: %s (undo with: s3baseline rollback %s)", j.Path(), j.Path()), "journal", j.Path())
 			report, done := progressReporter(e, "apply")
 			wctx, cancelWrites := e.writeContext(c.Context)
@@ -469,13 +479,14 @@ func applyCommand(e *env) *cli.Command {
 				Progress:    report,
 			})
 			done()
+			rr.outcomes = outcomes
 			printOutcomes(e, outcomes)
 			e.logOutcomes(outcomes)
 			if err != nil {
 				err = reportErrors(e, err)
 			}
-			return writeReport(c, e, "apply", started, p, outcomes, j.Path(), err)
-		},
+			return err
+		}),
 	}
 }
 
@@ -489,13 +500,23 @@ func rollbackCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "role-name", Usage: "the `ROLE` to assume in the journal's other accounts (an organization apply's journal)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "roll back without asking"},
 			&cli.BoolFlag{Name: "force", Usage: "also restore settings someone changed since the apply (policies and notifications are restored by statement either way)"},
-			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` of the rollback's own writes (default ./.s3baseline/rollback-<UTC time>.jsonl)"},
+			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` or s3://BUCKET/PREFIX of the rollback's own writes (default ./.s3baseline/rollback-<UTC time>-<pid>.jsonl)"},
+			lockFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return errors.New("rollback needs exactly one argument: the journal file")
+				return errors.New("rollback needs exactly one argument: the journal file or s3:// journal")
 			}
-			records, err := apply.ReadJournal(c.Args().First())
+			var prov *awsprovider.Provider
+			connect := func() (*awsprovider.Provider, error) {
+				if prov != nil {
+					return prov, nil
+				}
+				var err error
+				prov, err = newProvider(c, e)
+				return prov, err
+			}
+			records, err := readJournal(c.Context, connect, c.Args().First())
 			if err != nil {
 				return err
 			}
@@ -515,15 +536,24 @@ func rollbackCommand(e *env) *cli.Command {
 					return errors.New("rollback cancelled")
 				}
 			}
-			prov, err := newProvider(c, e)
+			if _, err := connect(); err != nil {
+				return err
+			}
+			id, err := prov.Identity(c.Context)
 			if err != nil {
 				return err
 			}
-			j, err := apply.OpenJournal(journalPath(c, e, "rollback"))
+			unlock, err := lockAccounts(c, e, prov, "rollback", journalAccounts(steps, id.Account))
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			j, err := openJournal(c, e, prov, "rollback")
 			if err != nil {
 				return err
 			}
 			defer j.Close()
+			e.info(fmt.Sprintf("Journal of the rollback: %s", j.Path()), "journal", j.Path())
 			wctx, cancelWrites := e.writeContext(c.Context)
 			defer cancelWrites()
 			if err := rollbackAll(wctx, prov, c.String("role-name"), steps, j, apply.RollbackOptions{Force: c.Bool("force"), Stop: e.stop}); err != nil {

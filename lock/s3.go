@@ -39,14 +39,14 @@ func (u S3URI) key(account string) string { return u.Prefix + "locks/" + account
 func ParseS3URI(s string) (S3URI, error) {
 	rest, ok := strings.CutPrefix(s, "s3://")
 	if !ok {
-		return S3URI{}, fmt.Errorf("lock location %q: want s3://BUCKET or s3://BUCKET/PREFIX", s)
+		return S3URI{}, fmt.Errorf("S3 location %q: want s3://BUCKET or s3://BUCKET/PREFIX", s)
 	}
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	if err := checkBucket(bucket); err != nil {
-		return S3URI{}, fmt.Errorf("lock location %q: %w", s, err)
+		return S3URI{}, fmt.Errorf("S3 location %q: %w", s, err)
 	}
 	if strings.HasPrefix(prefix, "/") || strings.Contains(prefix, "//") {
-		return S3URI{}, fmt.Errorf("lock location %q: the prefix has an empty path segment", s)
+		return S3URI{}, fmt.Errorf("S3 location %q: the prefix has an empty path segment", s)
 	}
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"

@@ -50,9 +50,12 @@ type Report struct {
 	Baseline      string    `json:"baseline"`
 	Shard         string    `json:"shard,omitempty"`
 	ExitCode      int       `json:"exit_code"`
-	Journal       string    `json:"journal,omitempty"`
-	Accounts      []Account `json:"accounts"`
-	Totals        Totals    `json:"totals"`
+	// Error is why the run failed, one line; "" when it did not, or when
+	// its failures are the buckets' and accounts' own, reported there.
+	Error    string    `json:"error,omitempty"`
+	Journal  string    `json:"journal,omitempty"`
+	Accounts []Account `json:"accounts"`
+	Totals   Totals    `json:"totals"`
 }
 
 // Account is one account's part.
@@ -129,18 +132,26 @@ type Run struct {
 	StartedAt   time.Time
 	FinishedAt  time.Time
 	ExitCode    int
+	Error       string
 	Journal     string
 }
 
 // Build makes the report of a plan and, for apply, its outcomes (nil for a
-// plan run: every pending change is drift).
+// plan run: every pending change is drift). p is nil for a run that failed
+// before it had a plan (a bad config, no credentials): the report then says
+// only that, with the error and the exit code, so that it never looks like
+// an empty estate.
 func Build(p *plan.Plan, outcomes []apply.Outcome, run Run) *Report {
 	r := &Report{
 		ReportVersion: Version, ToolVersion: run.ToolVersion, Command: run.Command,
 		StartedAt: run.StartedAt.UTC(), FinishedAt: run.FinishedAt.UTC(),
-		Baseline: p.Baseline.Name, Shard: p.Scope.Shard, ExitCode: run.ExitCode, Journal: run.Journal,
+		ExitCode: run.ExitCode, Error: run.Error, Journal: run.Journal,
 		Accounts: []Account{},
 	}
+	if p == nil {
+		return r
+	}
+	r.Baseline, r.Shard = p.Baseline.Name, p.Scope.Shard
 	type key struct{ account, bucket, region string }
 	bucketOut := map[key]apply.Outcome{}
 	controlOut := map[key]apply.Outcome{}
@@ -344,14 +355,22 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// Marshal is the report as WriteFile writes it.
+func Marshal(r *Report) ([]byte, error) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
 // WriteFile writes the report as indented JSON, atomically: a scheduler
 // that picks it up never reads half a report.
 func WriteFile(path string, r *Report) error {
-	data, err := json.MarshalIndent(r, "", "  ")
+	data, err := Marshal(r)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return err
 	}
-	data = append(data, '\n')
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report %s: %w", path, err)
