@@ -544,9 +544,14 @@ func TestPoliciesCoverTheCode(t *testing.T) {
 			t.Errorf("%s calls %s (a read), but %s does not grant %s", c.Pos, c.call, planPolicy, c.Action)
 		}
 	}
-	for a := range plan {
-		if !isReadAction(a) {
-			t.Errorf("%s grants %s, which writes: plan must only read", planPolicy, a)
+	_, planStatements := readIdentityPolicy(t, planPolicy)
+	for _, s := range planStatements {
+		for _, a := range s.Action {
+			// The one write plan makes is its own report, under the
+			// reports prefix of the journal bucket and nowhere else.
+			if !isReadAction(a) && !(a == "s3:PutObject" && slices.Equal(s.Resource, []string{planReports})) {
+				t.Errorf("%s grants %s on %v, which writes: plan must only read (and write its report under %s)", planPolicy, a, s.Resource, planReports)
+			}
 		}
 	}
 	for path, granted := range map[string]map[string]bool{planPolicy: plan, applyPolicy: apply} {
@@ -787,6 +792,9 @@ var jobs = []struct {
 		planPolicy, "iam/member-audit-role-trust.json"},
 }
 
+// planReports is where the plan runner may write: its reports.
+const planReports = "arn:aws:s3:::JOURNAL_BUCKET/s3baseline/reports/*"
+
 const completionIndexField = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 
 var (
@@ -890,6 +898,20 @@ func TestCronJobs(t *testing.T) {
 				t.Errorf("--log-format %q, want json: the logs are what outlives the pod", v)
 			}
 
+			// The evidence outlives the pod: the report, and apply's
+			// journal, are in S3.
+			durable := []string{"--report"}
+			if j.command == "apply" {
+				durable = append(durable, "--journal", "--lock")
+			}
+			for _, f := range durable {
+				if v, _ := flagValue(c.Args, f); !strings.HasPrefix(v, "s3://JOURNAL_BUCKET/") {
+					t.Errorf("%s %q: want s3://JOURNAL_BUCKET/...: on the pod's disk it dies with the pod", f, v)
+				}
+			}
+			if v, _ := flagValue(c.Args, "--report"); !strings.Contains(v, "$(JOB_NAME)") {
+				t.Errorf("--report %s: put $(JOB_NAME) in the name, or each run overwrites the last one's report", v)
+			}
 			// The root filesystem is read-only: every file the tool writes
 			// must be on a mounted volume, and be per index.
 			for _, f := range []string{"--report", "--journal", "--out"} {
@@ -898,7 +920,13 @@ func TestCronJobs(t *testing.T) {
 					continue
 				}
 				if !strings.Contains(path, "$(JOB_COMPLETION_INDEX)") {
-					t.Errorf("%s %s: put $(JOB_COMPLETION_INDEX) in the name, or the shards overwrite each other on a shared volume", f, path)
+					t.Errorf("%s %s: put $(JOB_COMPLETION_INDEX) in the name, or the shards overwrite each other", f, path)
+				}
+				if strings.HasPrefix(path, "s3://") {
+					if f == "--report" && !strings.HasPrefix(path, strings.TrimSuffix("s3://JOURNAL_BUCKET/s3baseline/reports/*", "*")) {
+						t.Errorf("--report %s: the runner roles may write reports only under s3://JOURNAL_BUCKET/s3baseline/reports/", path)
+					}
+					continue
 				}
 				if !slices.ContainsFunc(c.VolumeMounts, func(v struct {
 					Name      string `yaml:"name"`

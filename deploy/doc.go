@@ -25,9 +25,14 @@
 // member-role-trust.json and apply-policy.json, and S3BaselineAuditRole
 // with member-audit-role-trust.json and plan-policy.json. Replace the
 // upper-case placeholders first: MANAGEMENT_ACCOUNT_ID (12 digits),
-// ORGANIZATION_ID (o-...) and JOURNAL_BUCKET (the bucket that holds the
-// journals kept in S3: the object actions are granted on it alone, so that
-// neither role can read or write the objects of the buckets it baselines). Create the runner roles before the member roles:
+// ORGANIZATION_ID (o-...) and JOURNAL_BUCKET (the bucket, in the management
+// account, that holds the runs' evidence under s3baseline/: journals/,
+// reports/ and the account locks in locks/; the object actions are granted
+// on it alone, so that neither role can read or write the objects of the
+// buckets it baselines, and the drift role may write only its reports).
+// Keep versioning on for that bucket and a lifecycle rule that expires old
+// journals and reports once past your retention. Create the runner roles
+// before the member roles:
 // IAM refuses a trust policy whose principal role does not exist yet. The
 // ARNs are written for the aws partition and for roles without a path;
 // adjust them for aws-us-gov or aws-cn, or a --role-name with a path.
