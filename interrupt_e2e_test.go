@@ -6,9 +6,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,5 +188,96 @@ func TestInterruptAtPrompt(t *testing.T) {
 	}
 	if w := srv.WriteCalls(); len(w) != 0 {
 		t.Errorf("%d writes after the interrupt at the prompt", len(w))
+	}
+}
+
+// cliProcess starts the CLI in a process of its own (TestCLIHelperProcess)
+// with main's signal handling.
+func cliProcess(t *testing.T, dir string, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer, io.WriteCloser) {
+	t.Helper()
+	spec, _ := json.Marshal(map[string]any{"Dir": dir, "Args": args})
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCLIHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), cliHelperEnv+"="+string(spec))
+	out, errb := newSyncBuffer(), newSyncBuffer()
+	cmd.Stdout, cmd.Stderr = out, errb
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out, errb, stdin
+}
+
+// TestSIGINT: the real signals, sent to a process: SIGINT at the prompt
+// exits 130 at once; SIGTERM during apply lets the writes in flight finish.
+func TestSIGINT(t *testing.T) {
+	srv := startOpsEmulator(t, 40*time.Millisecond)
+	planFile := savePlan(t, srv, filepath.Join(repoTestdata, "e2e.yaml"))
+	wait := func(cmd *exec.Cmd) int {
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if ee, ok := err.(*exec.ExitError); ok {
+				return ee.ExitCode()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return 0
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("the process did not end within 30 s of the signal")
+			return -1
+		}
+	}
+
+	cmd, out, errb, stdin := cliProcess(t, t.TempDir(), "apply", "--config", filepath.Join(repoTestdata, "e2e.yaml"), "--endpoint-url", srv.URL())
+	defer stdin.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "Only 'yes' will be accepted") {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no prompt in 30 s: %s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	srv.ResetCalls()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := wait(cmd); code != exitInterrupted || !strings.Contains(errb.String(), "interrupted at the prompt") {
+		t.Errorf("SIGINT at the prompt: exit %d, stderr %s", code, errb.String())
+	}
+	if w := srv.WriteCalls(); len(w) != 0 {
+		t.Errorf("%d writes after SIGINT at the prompt", len(w))
+	}
+
+	dir := t.TempDir()
+	cmd, _, errb, stdin = cliProcess(t, dir, "apply", planFile, "--endpoint-url", srv.URL(), "--auto-approve", "--journal", filepath.Join(dir, "j.jsonl"), "--concurrency", "2")
+	defer stdin.Close()
+	for len(srv.WriteCalls()) < 2 {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no write in time: %s", errb.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := wait(cmd); code != exitInterrupted || !strings.Contains(errb.String(), "Interrupt received: finishing the writes in flight, starting no new ones") {
+		t.Errorf("SIGTERM during apply: exit %d, stderr %s", code, errb.String())
+	}
+	recs, err := apply.ReadJournal(filepath.Join(dir, "j.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Status == apply.RecordFailed {
+			t.Errorf("a write journaled failed after SIGTERM: %+v", r)
+		}
 	}
 }

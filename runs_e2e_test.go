@@ -153,7 +153,9 @@ func TestCLIHelperProcess(t *testing.T) {
 	if err := os.Chdir(run.Dir); err != nil {
 		t.Fatal(err)
 	}
-	os.Exit(runEnv(t.Context(), &env{stdin: strings.NewReader(""), stdout: os.Stdout, stderr: os.Stderr, now: time.Now}, append([]string{"s3baseline"}, run.Args...)))
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now}
+	e.stop, e.abort = interrupts() // the real signal handling of main
+	os.Exit(runEnv(t.Context(), e, append([]string{"s3baseline"}, run.Args...)))
 }
 
 // TestTwoProcessesS3Lock: two processes in different directories (no
