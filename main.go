@@ -145,13 +145,9 @@ type codeError struct {
 
 func (e *codeError) Error() string { return e.msg }
 
-// run executes one command line and returns the process exit code. Every
-// error is printed as one line prefixed with "s3baseline: ".
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runEnv(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}, args)
-}
-
-// runEnv is run with the outside world e.
+// runEnv executes one command line with the outside world e and returns
+// the process exit code. Every error is printed as one line prefixed with
+// "s3baseline: ".
 func runEnv(ctx context.Context, e *env, args []string) int {
 	app := newApp(e)
 	ctx, cancel := e.untilStop(ctx)
