@@ -410,8 +410,8 @@ func applyCommand(e *env) *cli.Command {
 					return err
 				}
 			} else {
-				if c.IsSet("sign-key") || c.IsSet("require-signature") {
-					return errors.New("--sign-key and --require-signature check a plan file: give one (apply PLANFILE)")
+				if c.IsSet("require-signature") {
+					return errors.New("--require-signature checks a plan file: give one (apply PLANFILE)")
 				}
 				rc := regionChecker(c.Context, prov)
 				cfg, err := loadScope(c, rc)
@@ -460,6 +460,7 @@ func applyCommand(e *env) *cli.Command {
 				return err
 			}
 			defer j.Close()
+			signJournal(c, prov, j)
 			rr.journal = j.Path()
 			e.info(fmt.Sprintf("Journal: %s (undo with: s3baseline rollback %s)", j.Path(), j.Path()), "journal", j.Path())
 			report, done := progressReporter(e, "apply")
@@ -498,6 +499,8 @@ func rollbackCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "also restore settings someone changed since the apply (policies and notifications are restored by statement either way)"},
 			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` or s3://BUCKET/PREFIX of the rollback's own writes (default ./.s3baseline/rollback-<UTC time>-<pid>.jsonl)"},
 			lockFlag(),
+			&cli.StringFlag{Name: "sign-key", Usage: "verify the journal's signature with the KMS HMAC key `KEY` (kms:VerifyMac), and sign the rollback's own journal with it"},
+			&cli.BoolFlag{Name: "require-signature", Usage: "refuse a journal that is not signed (needs --sign-key)"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -514,6 +517,9 @@ func rollbackCommand(e *env) *cli.Command {
 			}
 			records, err := readJournal(c.Context, connect, c.Args().First())
 			if err != nil {
+				return err
+			}
+			if err := checkJournalSignature(c, e, connect, records, c.Args().First()); err != nil {
 				return err
 			}
 			steps := apply.PlanRollback(records)
@@ -549,6 +555,7 @@ func rollbackCommand(e *env) *cli.Command {
 				return err
 			}
 			defer j.Close()
+			signJournal(c, prov, j)
 			e.info(fmt.Sprintf("Journal of the rollback: %s", j.Path()), "journal", j.Path())
 			wctx, cancelWrites := e.writeContext(c.Context)
 			defer cancelWrites()
@@ -673,7 +680,7 @@ func showCommand(e *env) *cli.Command {
 // signatureFlags check a signed plan file (apply, show).
 func signatureFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "sign-key", Usage: "verify the plan's signature with the KMS HMAC key `KEY` (the key you trust, not the one the plan names; kms:VerifyMac)"},
+		&cli.StringFlag{Name: "sign-key", Usage: "verify the plan's signature with the KMS HMAC key `KEY` (the key you trust, not the one the plan names; kms:VerifyMac); apply also signs its journal with it (kms:GenerateMac)"},
 		&cli.BoolFlag{Name: "require-signature", Usage: "refuse a plan that is not signed (needs --sign-key)"},
 	}
 }
@@ -700,6 +707,44 @@ func checkSignature(c *cli.Context, e *env, prov *awsprovider.Provider, p *plan.
 		return nil
 	}
 	e.info(fmt.Sprintf("Signature verified with key %s.", key))
+	return nil
+}
+
+// signJournal makes every record of j carry an HMAC with --sign-key.
+func signJournal(c *cli.Context, prov *awsprovider.Provider, j *apply.Journal) {
+	key := c.String("sign-key")
+	if key == "" {
+		return
+	}
+	// Records after an interrupt are signed too: not c.Context.
+	ctx := context.WithoutCancel(c.Context)
+	j.SignWith(func(msg []byte) ([]byte, error) { return prov.GenerateMac(ctx, key, msg) })
+}
+
+// checkJournalSignature verifies a journal read for rollback with
+// --sign-key, as checkSignature does a plan's.
+func checkJournalSignature(c *cli.Context, e *env, connect func() (*awsprovider.Provider, error), recs []apply.Record, path string) error {
+	key := c.String("sign-key")
+	if key == "" {
+		if c.Bool("require-signature") {
+			return errors.New("--require-signature needs --sign-key KEY: the key to verify the signature with")
+		}
+		if slices.ContainsFunc(recs, func(r apply.Record) bool { return r.MAC != "" }) {
+			e.info("The journal is signed, but no --sign-key was given: the signature was not checked.")
+		}
+		return nil
+	}
+	prov, err := connect()
+	if err != nil {
+		return err
+	}
+	verify := func(msg, mac []byte) (bool, error) { return prov.VerifyMac(c.Context, key, msg, mac) }
+	if err := apply.VerifyJournal(recs, verify, c.Bool("require-signature"), path); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(recs, func(r apply.Record) bool { return r.MAC != "" }) {
+		e.info(fmt.Sprintf("Journal signature verified with key %s.", key))
+	}
 	return nil
 }
 

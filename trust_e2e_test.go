@@ -5,12 +5,15 @@ package main
 // operator names.
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/s3baseline/s3baseline/apply"
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
@@ -244,5 +247,132 @@ func TestSignedPlanApplies(t *testing.T) {
 	}
 	if r := runCLI(t, "plan", "--config", filepath.Join(repoTestdata, "e2e.yaml"), "--endpoint-url", srv.URL(), "--sign-key", signKey); r.code != 1 || !strings.Contains(r.stderr, "give --out FILE too") {
 		t.Errorf("plan --sign-key without --out exited %d: %s", r.code, r.stderr)
+	}
+}
+
+// rechain rewrites a journal file as a forger who can edit it but holds no
+// key would: edit each record, then recompute every prev so the chain
+// holds again.
+func rechain(t *testing.T, path string, edit func(i int, r *apply.Record)) {
+	t.Helper()
+	recs, err := apply.ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	prev := ""
+	for i := range recs {
+		r := recs[i]
+		edit(i, &r)
+		r.Prev = prev
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(line))
+		sum := sha256.Sum256(line)
+		prev = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(out, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSignedJournal: apply --sign-key signs every journal record; rollback
+// --sign-key refuses a journal rewritten without the key, chain and all.
+func TestSignedJournal(t *testing.T) {
+	srv := startTrustEmulator(t)
+	planFile := savePlan(t, srv, filepath.Join(repoTestdata, "e2e.yaml"), "--sign-key", signKey)
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "j.jsonl")
+	if r := runCLI(t, "apply", planFile, "--endpoint-url", srv.URL(), "--auto-approve", "--sign-key", signKey, "--journal", journal); r.code > 1 {
+		t.Fatalf("apply exited %d: %s", r.code, r.stderr)
+	}
+	recs, err := apply.ReadJournal(journal)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("journal: %d records, %v", len(recs), err)
+	}
+	for _, r := range recs {
+		if r.MAC == "" {
+			t.Fatalf("record %d is not signed", r.Seq)
+		}
+	}
+	original, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		reason string
+		forge  func(path string)
+		flags  []string
+		want   string
+	}{
+		"RewrittenWithChain": {
+			reason: "a before edited and every prev recomputed: the chain holds, the last MAC does not",
+			forge: func(path string) {
+				rechain(t, path, func(i int, r *apply.Record) {
+					if i == 0 {
+						r.Before = json.RawMessage(`{"forged":true}`)
+					}
+				})
+			},
+			flags: []string{"--sign-key", signKey},
+			want:  "does not verify with the key given",
+		},
+		"UnsignedRecordAppended": {
+			reason: "a record added at the end without a MAC",
+			forge: func(path string) {
+				recs, _ := apply.ReadJournal(path)
+				rechain(t, path, func(int, *apply.Record) {})
+				extra := recs[0]
+				extra.Seq, extra.MAC = int64(len(recs)+1), ""
+				data, _ := os.ReadFile(path)
+				lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+				sum := sha256.Sum256([]byte(lines[len(lines)-1]))
+				extra.Prev = "sha256:" + hex.EncodeToString(sum[:])
+				line, _ := json.Marshal(extra)
+				if err := os.WriteFile(path, append(data, append(line, '\n')...), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			},
+			flags: []string{"--sign-key", signKey},
+			want:  "is not signed, though earlier records are",
+		},
+		"MACsStrippedRequired": {
+			reason: "every MAC stripped and the chain recomputed, under --require-signature",
+			forge: func(path string) {
+				rechain(t, path, func(_ int, r *apply.Record) { r.MAC = "" })
+			},
+			flags: []string{"--sign-key", signKey, "--require-signature"},
+			want:  "the journal is not signed, and --require-signature is given",
+		},
+		"OtherKey": {
+			reason: "verified with a key that did not sign it",
+			forge:  func(string) {},
+			flags:  []string{"--sign-key", forgerKey},
+			want:   "does not verify with the key given",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "j.jsonl")
+			if err := os.WriteFile(path, original, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tc.forge(path)
+			srv.ResetCalls()
+			r := runCLI(t, append([]string{"rollback", path, "--endpoint-url", srv.URL(), "--auto-approve", "--journal", path + ".rb"}, tc.flags...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("%s: rollback exited %d, want 1 with %q\nstderr: %s", tc.reason, r.code, tc.want, r.stderr)
+			}
+			if w := srv.WriteCalls(); len(w) != 0 {
+				t.Errorf("%s: rollback made %d writes", tc.reason, len(w))
+			}
+		})
+	}
+	// The journal as written rolls back under the key.
+	r := runCLI(t, "rollback", journal, "--endpoint-url", srv.URL(), "--auto-approve", "--sign-key", signKey, "--require-signature", "--journal", filepath.Join(dir, "rb.jsonl"))
+	if r.code != 0 || !strings.Contains(r.stderr, "Journal signature verified with key "+signKey) {
+		t.Fatalf("rollback of the signed journal exited %d: %s", r.code, r.stderr)
 	}
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -81,6 +82,10 @@ type Record struct {
 	// that a chained journal can be told from one written before the
 	// chain (which has no prev key on any line).
 	Prev string `json:"prev"`
+	// MAC is set in a signed journal (see SignWith): the base64 HMAC, made
+	// with a KMS key, of the record's line as it is without MAC. It is the
+	// last field, after Prev, so that it covers the whole chain before it.
+	MAC string `json:"mac,omitempty"`
 
 	// Line is the record's line in the file it was read from.
 	Line int `json:"-"`
@@ -115,6 +120,8 @@ type Journal struct {
 	// more is appended (and no write is made).
 	err error
 	now func() time.Time
+	// sign, when set, MACs every record (SignWith).
+	sign func(msg []byte) ([]byte, error)
 }
 
 // journalSink is where a Journal's records go; the Journal keeps the
@@ -246,9 +253,22 @@ func (j *Journal) Append(r Record) (Record, error) {
 	r.Seq = j.seq + 1
 	r.Time = j.now().UTC()
 	r.Prev = j.prev
+	r.MAC = ""
 	data, err := json.Marshal(r)
 	if err != nil {
 		return r, fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	if j.sign != nil {
+		// Nothing is written when the record cannot be signed: no write
+		// is made without its started record.
+		mac, err := j.sign(recordMACMessage(data))
+		if err != nil {
+			return r, fmt.Errorf("journal %s: sign record %d: %w", j.path, r.Seq, err)
+		}
+		r.MAC = base64.StdEncoding.EncodeToString(mac)
+		if data, err = json.Marshal(r); err != nil {
+			return r, fmt.Errorf("journal %s: %w", j.path, err)
+		}
 	}
 	if err := j.sink.write(r.Seq, data); err != nil {
 		j.err = err
