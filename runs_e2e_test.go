@@ -297,7 +297,7 @@ func TestJournalAndReportInS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := apply.ReadJournalS3(t.Context(), s3Objects{p}, opsBucket, strings.TrimPrefix(rep.Journal, "s3://"+opsBucket+"/"))
+	recs, err := apply.ReadJournalS3(t.Context(), p, opsBucket, strings.TrimPrefix(rep.Journal, "s3://"+opsBucket+"/"))
 	if err != nil {
 		t.Fatal(err)
 	}

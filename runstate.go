@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -96,17 +95,6 @@ func journalAccounts(steps []apply.RollbackStep, caller string) []string {
 	return out
 }
 
-// s3Objects is the provider as the S3 journal's store.
-type s3Objects struct{ *awsprovider.Provider }
-
-func (s s3Objects) CreateObject(ctx context.Context, bucket, key string, body []byte) (bool, error) {
-	_, err := s.PutObject(ctx, bucket, key, body, awsprovider.PutCondition{IfNoneMatch: true})
-	if errors.Is(err, awsprovider.ErrPreconditionFailed) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // openJournal opens --journal: a file (default a new one under
 // ./.s3baseline), or under s3://BUCKET/PREFIX a new prefix of its own,
 // PREFIX/KIND-TIME-PID/, so runs sharing the flag never share a journal.
@@ -116,7 +104,7 @@ func openJournal(c *cli.Context, e *env, prov *awsprovider.Provider, kind string
 		if err != nil {
 			return nil, fmt.Errorf("--journal: %w", err)
 		}
-		return apply.OpenJournalS3(c.Context, s3Objects{prov}, u.Bucket, apply.JournalPrefix(u.Prefix, kind, e.now(), os.Getpid()))
+		return apply.OpenJournalS3(c.Context, prov, u.Bucket, apply.JournalPrefix(u.Prefix, kind, e.now(), os.Getpid()))
 	}
 	return apply.OpenJournal(journalPath(c, e, kind))
 }
@@ -134,5 +122,5 @@ func readJournal(ctx context.Context, prov func() (*awsprovider.Provider, error)
 	if err != nil {
 		return nil, err
 	}
-	return apply.ReadJournalS3(ctx, s3Objects{p}, u.Bucket, u.Prefix)
+	return apply.ReadJournalS3(ctx, p, u.Bucket, u.Prefix)
 }

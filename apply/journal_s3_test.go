@@ -3,7 +3,6 @@ package apply_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,20 +20,7 @@ import (
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
-// s3Objects is the adapter main.go needs to hand the provider to
-// OpenJournalS3: apply does not import providers/aws, so the conditional
-// put is CreateObject here.
-type s3Objects struct{ *awsprovider.Provider }
-
-func (s s3Objects) CreateObject(ctx context.Context, bucket, key string, body []byte) (bool, error) {
-	_, err := s.PutObject(ctx, bucket, key, body, awsprovider.PutCondition{IfNoneMatch: true})
-	if errors.Is(err, awsprovider.ErrPreconditionFailed) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-var _ apply.ObjectStore = s3Objects{}
+var _ apply.ObjectStore = (*awsprovider.Provider)(nil)
 
 const journalBucket = "journals"
 
@@ -43,7 +29,7 @@ const journalBucket = "journals"
 type s3Env struct {
 	srv   *emulator.Server
 	prov  *awsprovider.Provider
-	store s3Objects
+	store apply.ObjectStore
 }
 
 func startS3(t *testing.T, httpClient *http.Client) *s3Env {
@@ -69,7 +55,7 @@ func startS3(t *testing.T, httpClient *http.Client) *s3Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &s3Env{srv: srv, prov: prov, store: s3Objects{prov}}
+	return &s3Env{srv: srv, prov: prov, store: prov}
 }
 
 func (e *s3Env) open(t *testing.T, prefix string) *apply.Journal {
@@ -410,7 +396,7 @@ func TestJournalS3RetriedWrite(t *testing.T) {
 func TestApplyS3JournalRollsBack(t *testing.T) {
 	e := start(t, nil)
 	ctx := context.Background()
-	store := s3Objects{e.prov}
+	store := e.prov
 	const bucket = "modern-default" // any bucket of the account will do
 	before := e.srv.Snapshot()
 

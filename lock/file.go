@@ -189,15 +189,7 @@ func (l *fileLock) stillOurs() error {
 	if err != nil {
 		return fmt.Errorf("read lock file %s: %w", l.path, err)
 	}
-	cur, bad := decode(b)
-	if bad != "" {
-		return fmt.Errorf("lock file %s of account %s was overwritten (%s) while this run held it: %w", l.path, l.holder.Account, bad, errLost)
-	}
-	if cur.Token != l.holder.Token {
-		return fmt.Errorf("lock file %s of account %s was taken over by %s on host %s (pid %d) at %s, after this run's lease ended %s: %w",
-			l.path, l.holder.Account, cur.Command, cur.Host, cur.PID, stamp(cur.Started), stamp(l.holder.Expires), errLost)
-	}
-	return nil
+	return stillHeld("lock file "+l.path, l.holder, b)
 }
 
 func (l *fileLock) Release(ctx context.Context) error {

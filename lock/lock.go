@@ -117,6 +117,21 @@ func (e *HeldError) Error() string {
 // Is makes errors.Is(err, ErrHeld) true.
 func (e *HeldError) Is(target error) bool { return target == ErrHeld }
 
+// stillHeld is nil when the lock's content b (what, "lock file PATH" or
+// "lock object URI") holds mine's token, an errLost error naming what
+// happened otherwise.
+func stillHeld(what string, mine Holder, b []byte) error {
+	cur, bad := decode(b)
+	if bad != "" {
+		return fmt.Errorf("%s of account %s was overwritten (%s) while this run held it: %w", what, mine.Account, bad, errLost)
+	}
+	if cur.Token != mine.Token {
+		return fmt.Errorf("%s of account %s was taken over by %s on host %s (pid %d) at %s, after this run's lease ended %s: %w",
+			what, mine.Account, cur.Command, cur.Host, cur.PID, stamp(cur.Started), stamp(mine.Expires), errLost)
+	}
+	return nil
+}
+
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // prepare fills what the caller left out of h and sets the fields this

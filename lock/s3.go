@@ -202,13 +202,8 @@ func (l *s3Lock) stillOurs(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read lock object %s: %w", l.where, err)
 	}
-	cur, bad := decode(b)
-	if bad != "" {
-		return fmt.Errorf("lock object %s of account %s was overwritten (%s) while this run held it: %w", l.where, l.holder.Account, bad, errLost)
-	}
-	if cur.Token != l.holder.Token {
-		return fmt.Errorf("lock object %s of account %s was taken over by %s on host %s (pid %d) at %s, after this run's lease ended %s: %w",
-			l.where, l.holder.Account, cur.Command, cur.Host, cur.PID, stamp(cur.Started), stamp(l.holder.Expires), errLost)
+	if err := stillHeld("lock object "+l.where, l.holder, b); err != nil {
+		return err
 	}
 	l.etag = etag
 	return nil

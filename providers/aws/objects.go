@@ -94,6 +94,18 @@ func (p *Provider) PutObject(ctx context.Context, bucket, key string, body []byt
 	return "", wrap(op, err)
 }
 
+// CreateObject stores body under key only if the key does not exist
+// (If-None-Match: *): created is false, with no error, when it existed (or
+// when the SDK's retry of a write that had landed met it; the caller that
+// must tell the two apart reads the object back).
+func (p *Provider) CreateObject(ctx context.Context, bucket, key string, body []byte) (created bool, err error) {
+	_, err = p.PutObject(ctx, bucket, key, body, PutCondition{IfNoneMatch: true})
+	if errors.Is(err, ErrPreconditionFailed) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // GetObject reads an object whole and returns it with its ETag (quoted). A
 // missing key is an error for which errors.Is(err, ErrObjectNotFound) is
 // true; a missing bucket is not.
