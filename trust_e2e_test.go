@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -374,5 +375,49 @@ func TestSignedJournal(t *testing.T) {
 	r := runCLI(t, "rollback", journal, "--endpoint-url", srv.URL(), "--auto-approve", "--sign-key", signKey, "--require-signature", "--journal", filepath.Join(dir, "rb.jsonl"))
 	if r.code != 0 || !strings.Contains(r.stderr, "Journal signature verified with key "+signKey) {
 		t.Fatalf("rollback of the signed journal exited %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestRollbackRefusesTamperedJournal: a journal with a record edited,
+// removed or reordered is refused by rollback through the CLI, before any
+// write.
+func TestRollbackRefusesTamperedJournal(t *testing.T) {
+	srv := startTrustEmulator(t)
+	planFile := savePlan(t, srv, filepath.Join(repoTestdata, "e2e.yaml"))
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	if r := runCLI(t, "apply", planFile, "--endpoint-url", srv.URL(), "--auto-approve", "--journal", journal); r.code > 1 {
+		t.Fatalf("apply exited %d: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) < 6 {
+		t.Fatalf("the apply journaled %d records", len(lines))
+	}
+	for name, tamper := range map[string]func(l []string) []string{
+		"Edited": func(l []string) []string {
+			l[2] = strings.Replace(l[2], `"region":"`, `"region":"x`, 1)
+			return l
+		},
+		"Removed":   func(l []string) []string { return append(l[:2:2], l[3:]...) },
+		"Reordered": func(l []string) []string { l[2], l[3] = l[3], l[2]; return l },
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "j.jsonl")
+			tampered := tamper(slices.Clone(lines))
+			if err := os.WriteFile(path, []byte(strings.Join(tampered, "\n")+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			srv.ResetCalls()
+			r := runCLI(t, "rollback", path, "--endpoint-url", srv.URL(), "--auto-approve", "--journal", path+".rb")
+			if r.code != 1 || !strings.Contains(r.stderr, "record edited, removed or reordered") {
+				t.Errorf("rollback exited %d: %s", r.code, r.stderr)
+			}
+			if w := srv.WriteCalls(); len(w) != 0 {
+				t.Errorf("rollback made %d writes", len(w))
+			}
+		})
 	}
 }
