@@ -197,6 +197,7 @@ func newApp(e *env) *cli.App {
 			applyCommand(e),
 			showCommand(e),
 			rollbackCommand(e),
+			eventCommand(e),
 			baselinesCommand(e),
 			{
 				Name:  "version",

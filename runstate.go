@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -67,6 +69,29 @@ func lockAccounts(c *cli.Context, e *env, prov *awsprovider.Provider, command st
 		held = append(held, l)
 	}
 	return release, nil
+}
+
+// lockAccountsWait is lockAccounts that waits up to wait for a lock
+// another run holds (an event-driven run queues behind the run fixing the
+// same account, then plans what that run left).
+func lockAccountsWait(c *cli.Context, e *env, prov *awsprovider.Provider, command string, accounts []string, wait time.Duration) (func(), error) {
+	deadline := time.Now().Add(wait)
+	told := false
+	for {
+		release, err := lockAccounts(c, e, prov, command, accounts)
+		if err == nil || !errors.Is(err, lock.ErrHeld) || time.Now().After(deadline) {
+			return release, err
+		}
+		if !told {
+			e.info("waiting for the lock: " + err.Error())
+			told = true
+		}
+		select {
+		case <-c.Context.Done():
+			return nil, c.Context.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // planAccounts are the accounts a plan writes to.

@@ -68,6 +68,14 @@ type Options struct {
 	// reported not started. Cancelling Apply's ctx aborts the writes in
 	// flight too; their outcome is journaled unknown.
 	Stop <-chan struct{}
+	// Observed, when set, holds the plan's buckets as this process
+	// observed them while making the plan, just before (an event-driven
+	// run plans and applies one bucket in one go, under the lock): they are
+	// planned again from these states rather than observed again, and the
+	// account's Block Public Access is the plan's. The compare and swap at
+	// each write still reads what it writes first. Never set for a plan
+	// read from a file.
+	Observed map[string]settings.BucketState
 }
 
 // ErrInterrupted is why work was not started after Options.Stop closed.
@@ -279,6 +287,11 @@ func (a *applier) accountInputs(ctx context.Context) {
 		caller = a.id.ARN
 	}
 	a.acct = settings.AccountState{AccountID: a.account, Caller: caller}
+	if a.o.Observed != nil {
+		a.acct.PublicAccessBlock = a.pl.AccountPublicAccessBlock
+		a.acct.PublicAccessBlockError = a.pl.AccountPublicAccessBlockError
+		return
+	}
 	pab, err := a.p.AccountPublicAccessBlock(ctx)
 	if err != nil {
 		a.acct.PublicAccessBlockError = oneLine(err)

@@ -52,7 +52,10 @@ type prepared struct {
 // nothing they were judged from changed since: the plan was edited.
 func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepared, forged []string) {
 	ref := settings.BucketRef{Name: bp.Name, Region: bp.Region}
-	st := a.p.ObserveBucket(ctx, ref, bp.Observed)
+	st, seen := a.o.Observed[bp.Name]
+	if !seen || slices.ContainsFunc(bp.Observed, func(asp settings.Aspect) bool { return !st.Has(asp) }) {
+		st = a.p.ObserveBucket(ctx, ref, bp.Observed)
+	}
 	st.Name, st.Region = bp.Name, bp.Region
 	prep = &prepared{st: st, derived: map[settings.ControlID]plan.Change{}, mismatches: map[settings.ControlID]plan.Mismatch{}}
 	derived := plan.Rederive(ctx, a.p, a.cfg, a.acct, st, a.pl.CreatedAt)

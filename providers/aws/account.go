@@ -73,18 +73,17 @@ func findAccountPublicAccessBlock(ctx context.Context, client *s3control.Client,
 // conditions on aws:PrincipalArn see the real, pathed ARN; finding it needs
 // iam:GetRole, which this tool does not call.
 func (p *Provider) Identity(ctx context.Context) (settings.Identity, error) {
-	cctx, cancel := p.call(ctx)
-	defer cancel()
-	out, err := p.sts().GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{})
+	// Asked once per Provider (whoAmI): a provider's credentials are one
+	// principal's for its life, and an event-driven run would otherwise
+	// ask three times.
+	id, err := p.whoAmI(ctx)
 	if err != nil {
-		return settings.Identity{}, wrap("get caller identity", err)
+		return settings.Identity{}, err
 	}
-	arn := aws.ToString(out.Arn)
-	p.rememberCaller(aws.ToString(out.Account), arn)
 	return settings.Identity{
-		Account:      aws.ToString(out.Account),
-		ARN:          arn,
-		PrincipalARN: principalARN(arn),
+		Account:      id.account,
+		ARN:          id.arn,
+		PrincipalARN: principalARN(id.arn),
 	}, nil
 }
 
