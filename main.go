@@ -49,6 +49,10 @@ const (
 const exitInterrupted = 130
 
 func main() {
+	if inLambda(os.Args) {
+		lambdaMain()
+		return
+	}
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now}
 	e.stop, e.abort = interrupts()
 	os.Exit(runEnv(context.Background(), e, os.Args))
