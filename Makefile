@@ -62,6 +62,7 @@ demo: build
 # cores). BENCH_QUICK=1 runs N=100 and 1,000 only and writes nothing.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./bench/
+	$(GO) test -run='^$$' -bench=BenchmarkEventBPADeletion -benchtime=3x .
 	$(GO) run ./bench $(if $(BENCH_QUICK),-quick,-out bench/results.md)
 
 clean:
