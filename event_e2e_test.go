@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -348,4 +349,120 @@ func pending(p *plan.Plan) []string {
 		}
 	}
 	return out
+}
+
+// planWith is the plan --json of config.
+func planWith(t *testing.T, srv *emulator.Server, config string) *plan.Plan {
+	t.Helper()
+	r := runCLI(t, "plan", "--config", config, "--endpoint-url", srv.URL(), "--json")
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatalf("plan exited %d: %v\n%s", r.code, err, r.stderr)
+	}
+	return &p
+}
+
+// accountPending lists the account changes a plan would make.
+func accountPending(p *plan.Plan) []string {
+	var out []string
+	for _, c := range p.AccountChanges {
+		if c.Action != plan.NoOp {
+			out = append(out, string(c.Control)+" "+string(c.Action)+" "+c.HeldBack)
+		}
+	}
+	return out
+}
+
+// TestEventFixesTheAccount: for each account-level call, on an account a
+// full apply brought to its baseline, the change is made, the event fed,
+// and the account's controls are back where the full apply left them.
+func TestEventFixesTheAccount(t *testing.T) {
+	ctx := context.Background()
+	// Without the e2e config's public site (baseline low), which account
+	// Block Public Access would take offline, so that the account control
+	// is planned at all.
+	e2e, err := os.ReadFile(filepath.Join(repoTestdata, "e2e.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := "  - match: \"public-downloads-*\"\n    baseline: low\n    reason: \"public download site, approved in SEC-142\"\n"
+	if !strings.Contains(string(e2e), site) {
+		t.Fatal("the e2e config has no public site rule to leave out")
+	}
+	cfg := filepath.Join(t.TempDir(), "all-high.yaml")
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(e2e), site, "", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	trailOf := func(t *testing.T, srv *emulator.Server) emulator.TrailSnapshot {
+		for _, tr := range srv.Snapshot().Trails {
+			return tr
+		}
+		t.Fatal("the full apply made no trail")
+		return emulator.TrailSnapshot{}
+	}
+	weaken := map[string]func(t *testing.T, srv *emulator.Server, p *awsprovider.Provider) error{
+		"PutAccountPublicAccessBlock": func(_ *testing.T, _ *emulator.Server, p *awsprovider.Provider) error {
+			return p.PutAccountPublicAccessBlock(ctx, &settings.PublicAccessBlock{})
+		},
+		"DeleteAccountPublicAccessBlock": func(_ *testing.T, _ *emulator.Server, p *awsprovider.Provider) error {
+			return p.PutAccountPublicAccessBlock(ctx, nil)
+		},
+		"StopLogging": func(t *testing.T, srv *emulator.Server, p *awsprovider.Provider) error {
+			ts := trailOf(t, srv)
+			tr, err := p.Trail(ctx, ts.HomeRegion, ts.Name)
+			if err != nil || tr == nil {
+				return fmt.Errorf("read trail: %v", err)
+			}
+			tr.IsLogging = false
+			return p.PutTrail(ctx, *tr)
+		},
+		"DeleteTrail": func(t *testing.T, srv *emulator.Server, p *awsprovider.Provider) error {
+			ts := trailOf(t, srv)
+			return p.DeleteTrail(ctx, ts.HomeRegion, ts.Name)
+		},
+		"PutEventSelectors": func(t *testing.T, srv *emulator.Server, p *awsprovider.Provider) error {
+			ts := trailOf(t, srv)
+			tr, err := p.Trail(ctx, ts.HomeRegion, ts.Name)
+			if err != nil || tr == nil {
+				return fmt.Errorf("read trail: %v", err)
+			}
+			tr.EventSelectors = []settings.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}
+			tr.AdvancedEventSelectors = nil
+			return p.PutTrail(ctx, *tr)
+		},
+	}
+	for _, call := range event.HandledCalls {
+		if !call.Account {
+			continue
+		}
+		t.Run(call.Name, func(t *testing.T) {
+			fn := weaken[call.Name]
+			if fn == nil {
+				t.Fatalf("no change for %s: add one", call.Name)
+			}
+			srv := startEmulator(t, "e2e")
+			if r := runCLI(t, "apply", "--config", cfg, "--endpoint-url", srv.URL(), "--auto-approve", "--allow-impact", "--journal", filepath.Join(t.TempDir(), "full.jsonl")); r.code > 1 {
+				t.Fatalf("full apply exited %d: %s", r.code, r.stderr)
+			}
+			want := accountPending(planWith(t, srv, cfg))
+			if err := fn(t, srv, otherParty(t, srv)); err != nil {
+				t.Fatalf("making the change: %v", err)
+			}
+			if got := accountPending(planWith(t, srv, cfg)); slices.Equal(got, want) {
+				t.Fatalf("the change made no account drift (still %v)", got)
+			}
+			journal := filepath.Join(t.TempDir(), "j.jsonl")
+			r := runEvent(t, trailEvent(t, call, "us-east-1", "", someone), "--config", cfg, "--endpoint-url", srv.URL(), "--mode", "apply", "--allow-impact", "--journal", journal)
+			if r.code > 1 {
+				t.Fatalf("event exited %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if got := accountPending(planWith(t, srv, cfg)); !slices.Equal(got, want) {
+				t.Errorf("after the event the account has %v, the full apply left %v\nstderr: %s", got, want, r.stderr)
+			}
+			recs, err := apply.ReadJournal(journal)
+			if err != nil || len(recs) == 0 {
+				t.Errorf("journal: %d records, %v", len(recs), err)
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -97,5 +98,40 @@ func TestLambdaHandler(t *testing.T) {
 	}
 	if dead != 1 {
 		t.Errorf("%d dead letters: %v", dead, srv.ObjectKeys(opsBucket))
+	}
+}
+
+// TestDeployedEnvironment: every S3BASELINE_ variable the deployment
+// templates set is one the Lambda mode reads, so a renamed variable cannot
+// leave a deployed function silently unconfigured.
+func TestDeployedEnvironment(t *testing.T) {
+	known := map[string]bool{}
+	for _, v := range []string{envConfig, envConfigYAML, envMode, envJournal, envLock, envDeadLetter, envReport, envRoleName, envAllowImpact} {
+		known[v] = true
+	}
+	re := regexp.MustCompile(`S3BASELINE_[A-Z_]+`)
+	files, _ := filepath.Glob("deploy/eventdriven/*.yaml")
+	tf, _ := filepath.Glob("deploy/terraform/s3baseline-event/*.tf")
+	files = append(files, tf...)
+	if len(files) < 3 {
+		t.Fatalf("deployment files: %v", files)
+	}
+	set := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range re.FindAllString(string(data), -1) {
+			set[v] = true
+			if !known[v] {
+				t.Errorf("%s sets %s, which the Lambda mode does not read", f, v)
+			}
+		}
+	}
+	for _, v := range []string{envConfig, envMode, envJournal, envReport, envLock, envDeadLetter} {
+		if !set[v] {
+			t.Errorf("no deployment sets %s", v)
+		}
 	}
 }

@@ -59,6 +59,19 @@
 // persistent volume at /work if you want to run `s3baseline rollback` on a
 // scheduled run's journal later.
 //
+// eventdriven/ holds the event-driven deployment, as CloudFormation
+// (template.yaml for one account; template-org.yaml, the central bus and
+// function, with template-member.yaml forwarding from each member), and
+// terraform/s3baseline-event/ the same as a Terraform module (org = true
+// for the central part, member/ for the members): an EventBridge rule for
+// the CloudTrail-recorded calls of event.HandledCalls invokes the binary as
+// a Lambda function, whose role is apply-policy.json plus what Lambda
+// needs; eventdriven/README.md says how to deploy. eventdriven_test.go
+// holds every rule's pattern to event.HandledCalls, the role to
+// apply-policy.json, and checks the wiring (dead-letter queue, permission,
+// environment, the organization's bus policy), running cfn-lint and
+// terraform fmt where they are installed.
+//
 // deploy_test.go derives the AWS operations the code calls from the source
 // of providers/aws (every `svc.OpInput` it names), maps each to its IAM
 // action and fails when a policy misses one, when the plan policy grants a
