@@ -479,7 +479,7 @@ func applyCommand(e *env) *cli.Command {
 				AllowImpact: c.Bool("allow-impact"),
 				Now:         e.now,
 				Progress:    report,
-			})
+			}, c.Int("account-concurrency"))
 			done()
 			rr.outcomes = outcomes
 			printOutcomes(e, outcomes)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/urfave/cli/v2"
@@ -27,7 +28,41 @@ func orgFlags() []cli.Flag {
 		&cli.StringFlag{Name: "accounts", Usage: "plan the organization's accounts: `all` (every ACTIVE account) or comma-separated ids; needs --role-name"},
 		&cli.StringFlag{Name: "role-name", Usage: "the `ROLE` assumed in each account with --accounts (no default: name the role you granted)"},
 		&cli.StringFlag{Name: "shard", Usage: "with --accounts, only shard `INDEX/COUNT` of the accounts (0-based, e.g. $(JOB_COMPLETION_INDEX)/4)"},
+		&cli.IntFlag{Name: "account-concurrency", Value: defaultAccountConcurrency, Usage: "with --accounts, accounts planned or applied at once; --concurrency is shared out among them"},
 	}
+}
+
+// defaultAccountConcurrency: accounts planned or applied at once. Each
+// has its own credentials and throttling, so one slow account does not
+// hold the others up; --concurrency is the budget they share.
+const defaultAccountConcurrency = 4
+
+// accountWorkers splits the --concurrency budget over the accounts run at
+// once: how many accounts, and how many buckets each.
+func accountWorkers(c *cli.Context, accounts int) (parallel, perAccount int) {
+	parallel = max(1, min(c.Int("account-concurrency"), accounts))
+	return parallel, max(1, c.Int("concurrency")/parallel)
+}
+
+// eachParallel runs fn(i) for i in [0, n) on at most workers goroutines,
+// starting none once ctx is done.
+func eachParallel(ctx context.Context, workers, n int, fn func(i int)) {
+	sem := make(chan struct{}, max(1, workers))
+	var wg sync.WaitGroup
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
 }
 
 // buildPlan plans the scope: the caller's account, or with --accounts each
@@ -129,24 +164,44 @@ func planScope(c *cli.Context, e *env, prov *awsprovider.Provider, opts plan.Opt
 		e.info("account skipped: not active", "account", s)
 	}
 	mine := shard.Of(selected)
-	var parts []*plan.Plan
-	var failed []plan.AccountPlan
-	for _, a := range mine {
+	// Accounts are planned several at once (each through its own role,
+	// credentials and throttling), in the order of mine in the document.
+	parallel, perAccount := accountWorkers(c, len(mine))
+	opts.Concurrency = perAccount
+	plans := make([]*plan.Plan, len(mine))
+	errs := make([]error, len(mine))
+	eachParallel(c.Context, parallel, len(mine), func(i int) {
+		a := mine[i]
 		sub, err := prov.ForAccount(c.Context, a.ID, role, "")
 		if err == nil {
-			report, done := progressReporter(e, "plan "+a.ID)
-			opts.Progress = report
+			o := opts
+			if parallel == 1 {
+				report, done := progressReporter(e, "plan "+a.ID)
+				o.Progress = report
+				defer done()
+			}
 			var p *plan.Plan
-			p, err = plan.Build(c.Context, sub, opts)
-			done()
-			if err == nil {
+			if p, err = plan.Build(c.Context, sub, o); err == nil {
 				p.Name = a.Name
-				parts = append(parts, p)
-				continue
+				plans[i] = p
+				return
 			}
 		}
-		if c.Context.Err() != nil {
-			return nil, shard, c.Context.Err()
+		errs[i] = err
+	})
+	if err := c.Context.Err(); err != nil {
+		return nil, shard, err
+	}
+	var parts []*plan.Plan
+	var failed []plan.AccountPlan
+	for i, a := range mine {
+		if plans[i] != nil {
+			parts = append(parts, plans[i])
+			continue
+		}
+		err := errs[i]
+		if err == nil {
+			err = errors.New("not planned")
 		}
 		failed = append(failed, plan.AccountPlan{Account: a.ID, Name: a.Name, Errors: []string{oneLine(err.Error())}})
 	}
@@ -168,34 +223,43 @@ func planScope(c *cli.Context, e *env, prov *awsprovider.Provider, opts plan.Opt
 // applyPlan applies a plan: directly for one account, section by section
 // with each account's role for an organization plan. All sections share
 // the journal, whose records name their account.
-func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, o apply.Options) ([]apply.Outcome, error) {
+func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, o apply.Options, accountConcurrency int) ([]apply.Outcome, error) {
 	if len(p.Accounts) == 0 {
 		return apply.Apply(ctx, prov, p, o)
 	}
-	var all []apply.Outcome
-	var errs *multierror.Error
-	for i, sec := range p.Accounts {
+	// Sections are applied several at once, each with its account's role;
+	// the journal is shared (its records name their account), outcomes
+	// and errors come in the plan's order.
+	outs := make([][]apply.Outcome, len(p.Accounts))
+	secErrs := make([]error, len(p.Accounts))
+	parallel := max(1, min(accountConcurrency, len(p.Accounts)))
+	o.Concurrency = max(1, o.Concurrency/parallel)
+	eachParallel(ctx, parallel, len(p.Accounts), func(i int) {
+		sec := p.Accounts[i]
 		if len(sec.Errors) > 0 && sec.Caller == "" {
-			errs = multierror.Append(errs, fmt.Errorf("account %s: not planned, so not applied: %s", sec.Account, strings.Join(sec.Errors, "; ")))
-			continue
+			secErrs[i] = fmt.Errorf("account %s: not planned, so not applied: %s", sec.Account, strings.Join(sec.Errors, "; "))
+			return
 		}
 		sp := p.Section(i)
 		if sp.Empty() {
-			continue
+			return
 		}
 		sub, err := prov.ForAccount(ctx, sec.Account, p.Scope.RoleName, "")
 		if err != nil {
 			err = fmt.Errorf("account %s: %w", sec.Account, err)
 			// An outcome with neither bucket nor control is the account's
 			// own: the report shows it as the account's error.
-			all = append(all, apply.Outcome{Account: sec.Account, Status: apply.StatusFailed, Err: err})
-			errs = multierror.Append(errs, err)
-			continue
+			outs[i], secErrs[i] = []apply.Outcome{{Account: sec.Account, Status: apply.StatusFailed, Err: err}}, err
+			return
 		}
-		outs, err := apply.Apply(ctx, sub, sp, o)
-		all = append(all, outs...)
-		if err != nil {
-			errs = multierror.Append(errs, err)
+		outs[i], secErrs[i] = apply.Apply(ctx, sub, sp, o)
+	})
+	var all []apply.Outcome
+	var errs *multierror.Error
+	for i := range p.Accounts {
+		all = append(all, outs[i]...)
+		if secErrs[i] != nil {
+			errs = multierror.Append(errs, secErrs[i])
 		}
 	}
 	return all, errs.ErrorOrNil()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -457,5 +458,43 @@ func TestOrganizationApplyRoleGone(t *testing.T) {
 	}
 	if rep.ExitCode != 1 {
 		t.Errorf("report exit code %d, want 1", rep.ExitCode)
+	}
+}
+
+// TestOrganizationParallel: accounts planned several at once give the same
+// plan as one at a time, and one account answering SlowDown for a while
+// slows only itself: every account is planned, none with errors.
+func TestOrganizationParallel(t *testing.T) {
+	org := startOrg(t)
+	seq, r := orgPlan(t, org, "--account-concurrency", "1")
+	if r.code > 2 {
+		t.Fatalf("plan exited %d: %s", r.code, r.stderr)
+	}
+	org.Account(seq.Accounts[1].Account).InjectFault(emulator.Fault{Service: "s3", Status: 503, Code: "SlowDown", Times: 2})
+	par, r := orgPlan(t, org, "--account-concurrency", "3")
+	if r.code > 2 {
+		t.Fatalf("parallel plan exited %d: %s", r.code, r.stderr)
+	}
+	strip := func(p *plan.Plan) *plan.Plan {
+		c := *p
+		c.CreatedAt = time.Time{}
+		c.Accounts = slices.Clone(p.Accounts)
+		return &c
+	}
+	if d := cmp.Diff(strip(seq), strip(par)); d != "" {
+		t.Errorf("the parallel plan differs from the sequential one (-seq +par):\n%s", d)
+	}
+	if len(par.Accounts) != len(seq.Accounts) || len(seq.Accounts) < 3 {
+		t.Fatalf("%d accounts planned in parallel, %d one at a time", len(par.Accounts), len(seq.Accounts))
+	}
+	for _, a := range par.Accounts {
+		if len(a.Errors) > 0 {
+			t.Errorf("account %s: %v", a.Account, a.Errors)
+		}
+		for _, b := range a.Buckets {
+			if len(b.Errors) > 0 {
+				t.Errorf("account %s bucket %s: %v", a.Account, b.Name, b.Errors)
+			}
+		}
 	}
 }
