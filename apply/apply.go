@@ -344,6 +344,9 @@ type applier struct {
 	keys    onceMap[settings.KeyInfo]
 	targets onceMap[struct{}]
 	topics  onceMap[struct{}]
+	// grants are the shared documents' grants found or made in this run
+	// (see grantOnce).
+	grants grantCache
 
 	mu    sync.Mutex
 	extra []Outcome // buckets the tool created and brought to the baseline

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/settings"
@@ -204,9 +205,19 @@ func splitTopicARN(arn string) (region, account, name string, ok bool) {
 	return p[3], p[4], p[5], true
 }
 
-// writeTopicGrant merges our publish statement into the topic's current
-// policy (re-read under the topic's lock) unless it is already there.
+// writeTopicGrant lets S3 publish to the topic for source's notifications
+// (see grantOnce: the grant is the account's, so the run reads and writes
+// it for the first bucket that needs it only).
 func (a *applier) writeTopicGrant(ctx context.Context, source settings.BucketRef, arn string) (int, error) {
+	set := map[string]json.RawMessage{settings.SidAllowS3Publish: TopicPublishStatement(arn, a.account)}
+	return a.grantOnce("topic:"+arn, set, func() (int, error) {
+		return a.mergeTopicPolicy(ctx, source, arn, set)
+	})
+}
+
+// mergeTopicPolicy merges owned statements into the topic's current policy
+// (re-read under the topic's lock) unless they are already there.
+func (a *applier) mergeTopicPolicy(ctx context.Context, source settings.BucketRef, arn string, set map[string]json.RawMessage) (int, error) {
 	unlock := a.locks.lock("topic:" + arn)
 	defer unlock()
 	t, err := a.p.Topic(ctx, arn)
@@ -216,7 +227,6 @@ func (a *applier) writeTopicGrant(ctx context.Context, source settings.BucketRef
 	if !t.Exists {
 		return 0, fmt.Errorf("the SNS topic %s does not exist", arn)
 	}
-	set := map[string]json.RawMessage{settings.SidAllowS3Publish: TopicPublishStatement(arn, a.account)}
 	cur := topicPolicy(t)
 	if ownedInPlace(cur, set, nil) {
 		return 0, nil
@@ -235,6 +245,69 @@ func (a *applier) writeTopicGrant(ctx context.Context, source settings.BucketRef
 		return 0, err
 	}
 	return 1, nil
+}
+
+// writeLogGrant lets log delivery write to the log bucket target under
+// prefix, for source's logging (see grantOnce, as for the topic).
+func (a *applier) writeLogGrant(ctx context.Context, source, target settings.BucketRef, prefix string) (int, error) {
+	set := map[string]json.RawMessage{settings.SidServerAccessLogs: LogDeliveryStatement(target.Name, prefix, a.account)}
+	return a.grantOnce("bucket:"+target.Name, set, func() (int, error) {
+		rec := a.bucketRecord(target, settings.AspectPolicy, []settings.ControlID{settings.AccessLogging})
+		rec.For = source.Name
+		return a.mergeBucketPolicy(ctx, target, rec, set, nil)
+	})
+}
+
+// grantOnce runs grant, the read-modify-write that puts the owned
+// statements set into the shared document doc (a topic's or the log
+// bucket's policy), unless a bucket of this run already found or put
+// exactly these statements there. The grants are one statement for every
+// bucket of the account (aws:SourceAccount, any source bucket), not one
+// per bucket, so once one is in place no later bucket needs to read the
+// document, nor write it: a run reads and writes each shared document for
+// its first bucket only, however many buckets use it. The grants of one
+// document wait for each other, so the buckets that need it while the
+// first is in flight find it in place when that one is done, rather than
+// each reading the document again. A grant that failed is not
+// remembered: the next bucket that needs it makes it again, read and
+// write, and the bucket it failed for says so.
+func (a *applier) grantOnce(doc string, set map[string]json.RawMessage, grant func() (int, error)) (int, error) {
+	unlock := a.locks.lock("grant:" + doc)
+	defer unlock()
+	want := string(mustJSON(set))
+	if a.grants.inPlace(doc, want) {
+		return 0, nil
+	}
+	n, err := grant()
+	if err == nil {
+		a.grants.remember(doc, want)
+	}
+	return n, err
+}
+
+// grantCache holds, per shared document, the owned statements (as JSON)
+// last found or put there in this run. One value per document: a grant
+// with other content (another prefix, say) replaces the remembered one,
+// as its write replaces the statement.
+type grantCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (g *grantCache) inPlace(doc, set string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	have, ok := g.m[doc]
+	return ok && have == set
+}
+
+func (g *grantCache) remember(doc, set string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = map[string]string{}
+	}
+	g.m[doc] = set
 }
 
 // topicPolicy is a topic's policy as a *settings.Policy, nil when it has

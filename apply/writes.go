@@ -251,11 +251,7 @@ func (w *bucketWrites) logging(ctx context.Context, controls []settings.ControlI
 		if err := w.a.ensureLogTarget(ctx, target); err != nil {
 			return 0, err
 		}
-		rec := w.a.bucketRecord(target, settings.AspectPolicy, []settings.ControlID{settings.AccessLogging})
-		rec.For = w.ref.Name
-		n, err := w.a.mergeBucketPolicy(ctx, target, rec, map[string]json.RawMessage{
-			settings.SidServerAccessLogs: LogDeliveryStatement(target.Name, want.TargetPrefix, w.a.account),
-		}, nil)
+		n, err := w.a.writeLogGrant(ctx, w.ref, target, want.TargetPrefix)
 		writes += n
 		if err != nil {
 			return writes, fmt.Errorf("grant log delivery on s3://%s: %w", target.Name, err)
