@@ -114,7 +114,7 @@ func eventCommand(e *env) *cli.Command {
 				}
 				defer unlock()
 			}
-			opts := plan.Options{Config: cfg, RegionChecker: rc, Concurrency: c.Int("concurrency"), Now: e.now(), ToolVersion: version}
+			opts := plan.Options{Config: cfg, RegionChecker: rc, Concurrency: workers(c), Now: e.now(), ToolVersion: version}
 			if ev.Bucket != "" {
 				// Bucket names hold no glob characters (Parse checks).
 				opts.Buckets = []string{ev.Bucket}
@@ -155,7 +155,7 @@ func eventCommand(e *env) *cli.Command {
 			wctx, cancelWrites := e.writeContext(c.Context)
 			defer cancelWrites()
 			outcomes, err := apply.Apply(wctx, target, p, apply.Options{
-				Stop: e.stop, Config: p.Scope.Settings, Journal: j, Concurrency: c.Int("concurrency"),
+				Stop: e.stop, Config: p.Scope.Settings, Journal: j, Concurrency: workers(c),
 				AllowImpact: c.Bool("allow-impact"), Now: e.now, Observed: rec.states(),
 			})
 			rr.outcomes = outcomes

@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -270,7 +271,7 @@ func connectionFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "profile", Usage: "shared config `PROFILE` (default: the standard credential chain)"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to `URL` (an emulator or S3-compatible service); AWS_ENDPOINT_URL* work too"},
-		&cli.IntFlag{Name: "concurrency", Value: 16, Usage: "buckets observed or changed at once"},
+		&cli.StringFlag{Name: "concurrency", Value: "16", Usage: "buckets observed or changed at once: `N`, or auto (find it: grow while latency stays flat, halve on throttling, per service and region)"},
 		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on an AWS call that gets no answer within `DURATION` (throttled calls keep retrying)"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
 		logFlag(),
@@ -475,7 +476,7 @@ func applyCommand(e *env) *cli.Command {
 				Stop:        e.stop,
 				Config:      p.Scope.Settings,
 				Journal:     j,
-				Concurrency: c.Int("concurrency"),
+				Concurrency: workers(c),
 				AllowImpact: c.Bool("allow-impact"),
 				Now:         e.now,
 				Progress:    report,
@@ -838,13 +839,15 @@ func loadScope(c *cli.Context, rc *regions.Checker) (*baselines.Config, error) {
 }
 
 func newProvider(c *cli.Context, e *env) (*awsprovider.Provider, error) {
-	if n := c.Int("concurrency"); n < 1 || n > 1024 {
-		return nil, fmt.Errorf("--concurrency: %d is out of range (1 to 1024)", n)
+	n, auto, err := concurrencyFlag(c)
+	if err != nil {
+		return nil, err
 	}
 	o := awsprovider.Options{
 		Profile:     c.String("profile"),
 		EndpointURL: c.String("endpoint-url"),
-		Concurrency: c.Int("concurrency"),
+		Concurrency: n,
+		Adaptive:    auto,
 		CallTimeout: c.Duration("call-timeout"),
 		Logger:      e.sdkLog,
 	}
@@ -852,6 +855,28 @@ func newProvider(c *cli.Context, e *env) (*awsprovider.Provider, error) {
 		e.tuneProvider(&o)
 	}
 	return awsprovider.New(c.Context, o)
+}
+
+// concurrencyFlag reads --concurrency: N (1 to 1024), or auto, which is
+// awsprovider.AdaptiveMax workers whose calls the provider's adaptive
+// window bounds.
+func concurrencyFlag(c *cli.Context) (n int, auto bool, err error) {
+	v := c.String("concurrency")
+	if v == "auto" {
+		return awsprovider.AdaptiveMax, true, nil
+	}
+	n, err = strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1024 {
+		return 0, false, fmt.Errorf("--concurrency %q: want a number from 1 to 1024, or auto", v)
+	}
+	return n, false, nil
+}
+
+// workers is --concurrency as a number of workers (valid once newProvider
+// accepted it).
+func workers(c *cli.Context) int {
+	n, _, _ := concurrencyFlag(c)
+	return max(1, n)
 }
 
 // progressReporter returns a Progress callback that draws "plan: 1200/10000

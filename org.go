@@ -41,7 +41,7 @@ const defaultAccountConcurrency = 4
 // once: how many accounts, and how many buckets each.
 func accountWorkers(c *cli.Context, accounts int) (parallel, perAccount int) {
 	parallel = max(1, min(c.Int("account-concurrency"), accounts))
-	return parallel, max(1, c.Int("concurrency")/parallel)
+	return parallel, max(1, workers(c)/parallel)
 }
 
 // eachParallel runs fn(i) for i in [0, n) on at most workers goroutines,
@@ -71,7 +71,7 @@ func eachParallel(ctx context.Context, workers, n int, fn func(i int)) {
 func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baselines.Config, rc *regions.Checker) (*plan.Plan, error) {
 	opts := plan.Options{
 		Config: cfg, Buckets: c.StringSlice("bucket"), Regions: c.StringSlice("region"), RegionChecker: rc,
-		Concurrency: c.Int("concurrency"), Now: e.now(), ToolVersion: version,
+		Concurrency: workers(c), Now: e.now(), ToolVersion: version,
 	}
 	// Checked once here, so that a bad flag is one line rather than one
 	// failed section per account.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -11,18 +13,41 @@ import (
 	"github.com/s3baseline/s3baseline/settings"
 )
 
-// listPageSize keeps pages small enough to answer quickly while an account
-// at the default quota of 10,000 buckets still lists in ten calls.
-const listPageSize = 1000
+// listPageSize is the max-buckets of every ListBuckets page: the largest
+// the S3 API Reference allows (1 to 10,000), and the page S3 itself applies
+// when a paginated request leaves max-buckets out. Pages come one after
+// another, each token from the answer before, so the fewest pages list a
+// large account fastest; one at the default quota lists in one call.
+const listPageSize = 10000
 
 const headerBucketRegion = "X-Amz-Bucket-Region"
 
-// ListBuckets lists every bucket of the account with its home region. The
-// listing is paginated, which also makes S3 return each bucket's region;
-// only a bucket listed without one costs a HeadBucket.
+// ListBuckets lists every bucket of the account with its home region, in
+// S3's (name) order. It always pages: unpaginated ListBuckets is rejected
+// for accounts whose quota is above 10,000 buckets, and only a request
+// with a parameter gets BucketRegion per bucket (S3 API Reference,
+// ListBuckets and Bucket). A bucket listed without one, as from an
+// S3-compatible service, costs a HeadBucket; those run in parallel.
 func (p *Provider) ListBuckets(ctx context.Context) ([]settings.BucketRef, error) {
 	client := p.s3Client(p.region)
-	pages := s3.NewListBucketsPaginator(client, &s3.ListBucketsInput{MaxBuckets: aws.Int32(listPageSize)})
+	refs, err := p.listAllBuckets(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.fillRegions(ctx, client, refs); err != nil {
+		return nil, err
+	}
+	// A bucket left without a region was deleted since it was listed.
+	return slices.DeleteFunc(refs, func(r settings.BucketRef) bool { return r.Region == "" }), nil
+}
+
+// listAllBuckets follows ListBuckets' continuation tokens to the end.
+func (p *Provider) listAllBuckets(ctx context.Context, client *s3.Client) ([]settings.BucketRef, error) {
+	pageSize := p.opts.listPageSize
+	if pageSize <= 0 {
+		pageSize = listPageSize
+	}
+	pages := s3.NewListBucketsPaginator(client, &s3.ListBucketsInput{MaxBuckets: aws.Int32(pageSize)})
 	var refs []settings.BucketRef
 	for pages.HasMorePages() {
 		cctx, cancel := p.call(ctx)
@@ -35,22 +60,50 @@ func (p *Provider) ListBuckets(ctx context.Context) ([]settings.BucketRef, error
 			refs = append(refs, settings.BucketRef{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 		}
 	}
+	return refs, nil
+}
 
-	out := refs[:0]
-	for _, r := range refs {
+// fillRegions finds the region of each ref listed without one, with at
+// most p.concurrency HeadBucket calls at once, in place so the list keeps
+// its order. A bucket gone since it was listed keeps Region "". The first
+// failure stops the workers taking more buckets and is returned.
+func (p *Provider) fillRegions(ctx context.Context, client *s3.Client, refs []settings.BucketRef) error {
+	var missing []int
+	for i, r := range refs {
 		if r.Region == "" {
-			region, err := p.bucketRegion(ctx, client, r.Name)
-			if err != nil {
-				return nil, wrap(fmt.Sprintf("list buckets: find region of bucket %q", r.Name), err)
-			}
-			if region == "" {
-				continue // deleted since it was listed
-			}
-			r.Region = region
+			missing = append(missing, i)
 		}
-		out = append(out, r)
 	}
-	return out, nil
+	if len(missing) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(p.concurrency, len(missing)) {
+		wg.Go(func() {
+			for i := range next {
+				region, err := p.bucketRegion(ctx, client, refs[i].Name)
+				if err != nil {
+					cancel(wrap(fmt.Sprintf("list buckets: find region of bucket %q", refs[i].Name), err))
+					continue
+				}
+				refs[i].Region = region
+			}
+		})
+	}
+feed:
+	for _, i := range missing {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 // bucketRegion asks S3 for a bucket's region with HeadBucket, whose

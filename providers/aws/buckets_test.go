@@ -1,107 +1,14 @@
 package aws_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
-	"github.com/s3baseline/s3baseline/settings"
 )
-
-// TestListBucketsPaginates lists more buckets than fit on one page.
-func TestListBucketsPaginates(t *testing.T) {
-	const n = 2500
-	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
-	sc := &emulator.Scenario{AccountID: "111122223333", CallerARN: "arn:aws:iam::111122223333:user/ci"}
-	var want []settings.BucketRef
-	for i := range n {
-		b := emulator.Bucket{Name: fmt.Sprintf("bucket-%05d", i), Region: regions[i%len(regions)]}
-		sc.Buckets = append(sc.Buckets, b)
-		want = append(want, settings.BucketRef{Name: b.Name, Region: b.Region})
-	}
-	if err := sc.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	srv := start(t, sc, emulator.Options{})
-	p := newProvider(t, srv)
-
-	got, err := p.ListBuckets(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" { // S3 lists in name order
-		t.Errorf("ListBuckets -want, +got:\n%s", diff)
-	}
-	calls := srv.Calls()
-	if pages := countCalls(calls, op("s3", "ListBuckets")); pages != 3 {
-		t.Errorf("%d ListBuckets calls, want 3 pages of at most 1000", pages)
-	}
-	if len(calls) != 3 {
-		t.Errorf("%d calls, want only the 3 ListBuckets pages: %+v", len(calls), calls[3:])
-	}
-}
-
-// stripRegions removes BucketRegion from ListBuckets answers, as S3 may
-// leave it out, so the HeadBucket fallback can be exercised over HTTP.
-type stripRegions struct{ next http.RoundTripper }
-
-var bucketRegionRe = regexp.MustCompile(`<BucketRegion>[^<]*</BucketRegion>`)
-
-func (s stripRegions) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := s.next.RoundTrip(r)
-	if err != nil || r.Method != http.MethodGet || r.URL.Path != "/" {
-		return resp, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	body = bucketRegionRe.ReplaceAll(body, nil)
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Set("Content-Length", fmt.Sprint(len(body)))
-	return resp, nil
-}
-
-// TestListBucketsRegionFallback learns a missing region from HeadBucket's
-// x-amz-bucket-region header, which comes back on the 301 a us-east-1
-// client gets for an eu-west-1 bucket; GetBucketLocation is never used.
-func TestListBucketsRegionFallback(t *testing.T) {
-	srv := start(t, e2eScenario(t), emulator.Options{})
-	p := newProvider(t, srv, func(o *awsprovider.Options) {
-		o.HTTPClient = &http.Client{Transport: stripRegions{next: http.DefaultTransport}}
-	})
-	got, err := p.ListBuckets(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	regions := map[string]string{}
-	for _, r := range got {
-		regions[r.Name] = r.Region
-	}
-	for name, want := range map[string]string{"compliant-high": "eu-west-1", "legacy-archive": "us-east-1", "shared-data": "eu-west-1"} {
-		if regions[name] != want {
-			t.Errorf("region of %s = %q, want %q", name, regions[name], want)
-		}
-	}
-	calls := srv.Calls()
-	if n := countCalls(calls, op("s3", "GetBucketLocation")); n != 0 {
-		t.Errorf("%d GetBucketLocation calls, want none", n)
-	}
-	if n := countCalls(calls, op("s3", "HeadBucket")); n != len(got) {
-		t.Errorf("%d HeadBucket calls, want one per bucket (%d)", n, len(got))
-	}
-}
 
 // TestUnreachableEndpoint fails fast, in one line that says what was being
 // done, when nothing listens at the endpoint.

@@ -23,3 +23,7 @@ func (p *Provider) S3Client(region string) *s3.Client { return p.s3Client(region
 
 // SetMaxBackoff caps the retry backoff so tests of retried faults stay fast.
 func SetMaxBackoff(o *Options, d time.Duration) { o.MaxBackoff = d }
+
+// SetListPageSize sets ListBuckets' page size, so a test pages through a
+// few buckets instead of 10,000.
+func SetListPageSize(o *Options, n int32) { o.listPageSize = n }

@@ -97,10 +97,21 @@ type Options struct {
 	// bounds the calls a method that fans out makes at once (IAMReport's
 	// per-user reads); 0 means DefaultConcurrency there.
 	Concurrency int
+	// Adaptive finds how many calls may be in flight at once, per service
+	// and region, instead of a fixed number (adaptive.go); Concurrency is
+	// then only the connection pool's size, and at least AdaptiveMax.
+	Adaptive bool
+	// adaptive holds the windows when Adaptive is on (set by New).
+	adaptive *windows
 	// PropagationTimeout bounds how long a mutator re-reads what it wrote
 	// until it sees it; 0 means one minute. A read-back that still differs
 	// then is an error.
 	PropagationTimeout time.Duration
+
+	// listPageSize is ListBuckets' max-buckets; 0 means listPageSize
+	// (buckets.go). Unexported: only tests change it (SetListPageSize),
+	// to page through a few buckets.
+	listPageSize int32
 }
 
 // Provider observes and changes buckets, the account (Block Public Access
@@ -180,6 +191,10 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		}
 	}
 
+	if o.Adaptive {
+		o.adaptive = &windows{m: map[string]*window{}}
+		o.Concurrency = max(o.Concurrency, AdaptiveMax)
+	}
 	rp := newRetryPolicy(o)
 	loadOpts := []func(*config.LoadOptions) error{
 		// The SDK calls this once per client, so every client gets a fresh

@@ -85,10 +85,13 @@ type retryPolicy struct {
 	retryable      retry.IsErrorRetryable
 	throttle       retry.IsErrorThrottle
 	now            func() time.Time
+	// windows, when set, bound the attempts in flight adaptively.
+	windows *windows
 }
 
 func newRetryPolicy(o Options) retryPolicy {
 	return retryPolicy{
+		windows:        o.adaptive,
 		answerTimeout:  o.CallTimeout,
 		throttleBudget: o.ThrottleBudget,
 		maxAttempts:    o.MaxAttempts,
@@ -157,6 +160,23 @@ type callGuard struct{ rp retryPolicy }
 func (callGuard) ID() string { return "S3BaselineCallGuard" }
 
 func (m callGuard) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	if m.rp.windows != nil {
+		// The wait for a slot is not the answer's: it comes before the
+		// attempt's timeout starts.
+		w := m.rp.windows.get(ctx)
+		if err := w.acquire(ctx); err != nil {
+			return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+		}
+		start := m.rp.now()
+		out, md, err := m.attempt(ctx, in, next)
+		w.release(m.rp.now().Sub(start), err != nil && m.rp.isThrottle(err), m.rp.now())
+		return out, md, err
+	}
+	return m.attempt(ctx, in, next)
+}
+
+// attempt is one attempt, judged.
+func (m callGuard) attempt(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 	actx, cancel := context.WithTimeoutCause(ctx, m.rp.answerTimeout, errNoAnswer)
 	defer cancel()
 	out, md, err := next.HandleFinalize(actx, in)

@@ -1,0 +1,63 @@
+package aws_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
+	"github.com/s3baseline/s3baseline/settings"
+)
+
+// adaptiveRun has 96 workers observe the e2e buckets over and over through
+// an adaptive provider, and returns the S3 window of eu-west-1 and the
+// observations that failed.
+func adaptiveRun(t *testing.T, chaos emulator.Chaos) (limit, peak float64, failed int) {
+	t.Helper()
+	srv := start(t, e2eScenario(t), emulator.Options{Latency: 5 * time.Millisecond, Chaos: chaos})
+	p := newProvider(t, srv, func(o *awsprovider.Options) { o.Adaptive = true; o.MaxAttempts = 10 })
+	ref := settings.BucketRef{Name: "compliant-high", Region: "eu-west-1"}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 96 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				st := p.ObserveBucket(context.Background(), ref, []settings.Aspect{settings.AspectPublicAccessBlock})
+				if len(st.Errors) > 0 {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	w, ok := p.AdaptiveLimits()["S3|eu-west-1"]
+	if !ok {
+		t.Fatalf("no S3 window for eu-west-1: %v", p.AdaptiveLimits())
+	}
+	return w[0], w[1], failed
+}
+
+// TestAdaptiveGrowsAndBacksOff: with fast, unthrottled answers the window
+// grows past where it starts; under injected SlowDown it backs off, and
+// no observation fails for it.
+func TestAdaptiveGrowsAndBacksOff(t *testing.T) {
+	limit, peak, failed := adaptiveRun(t, emulator.Chaos{})
+	t.Logf("unthrottled: window %.1f, peak %.1f", limit, peak)
+	if failed != 0 || peak < 24 {
+		t.Errorf("unthrottled: peak window %.1f (now %.1f), %d failed; want it grown past 16 and none failed", peak, limit, failed)
+	}
+	limit, peak, failed = adaptiveRun(t, emulator.Chaos{Seed: 7, SlowDownRate: 0.2})
+	t.Logf("20%% SlowDown: window %.1f, peak %.1f", limit, peak)
+	if failed != 0 {
+		t.Errorf("under 20%% SlowDown %d observations failed", failed)
+	}
+	if limit >= peak || limit > 16 {
+		t.Errorf("under 20%% SlowDown the window is %.1f (peak %.1f): it did not back off", limit, peak)
+	}
+}
