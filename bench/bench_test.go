@@ -58,7 +58,7 @@ func benchmarkPlan(b *testing.B, n, concurrency int, rules string) {
 	for range b.N {
 		b.StopTimer()
 		// A new provider each time: no key cache or connection carried over.
-		prov, err := newProvider(ctx, srv.URL(), concurrency, false)
+		prov, err := newProvider(ctx, srv.URL(), concurrency, false, false)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
 func main() {
@@ -42,7 +43,7 @@ func main() {
 		latency   = flag.Duration("latency", 40*time.Millisecond, "injected latency of every request")
 		jitter    = flag.Float64("jitter", 0.1, "latency varies uniformly by ± this fraction")
 		sizes     = flag.String("sizes", "100,1000,10000", "bucket counts to plan")
-		concs     = flag.String("concurrencies", "16,64,128", "--concurrency values to plan with")
+		concs     = flag.String("concurrencies", "16,64,128,0", "--concurrency values to plan with (0: auto)")
 		applyN    = flag.Int("apply-buckets", 0, "buckets of the apply run (0: the largest size)")
 		applyC    = flag.Int("apply-concurrency", 64, "--concurrency of the apply run")
 		drift     = flag.Float64("drift", 0.1, "fraction of buckets drifted in the apply run")
@@ -215,7 +216,13 @@ func runChild(mode, endpoint string, concurrency int, sdkPool bool, rules string
 	mustf(err, "working directory")
 	cfg, _, err := loadConfig(dir, rules)
 	mustf(err, "config")
-	prov, err := newProvider(ctx, endpoint, concurrency, sdkPool)
+	// Concurrency 0 is --concurrency auto: the adaptive window bounds the
+	// calls, AdaptiveMax workers feed it.
+	auto := concurrency == 0
+	if auto {
+		concurrency = awsprovider.AdaptiveMax
+	}
+	prov, err := newProvider(ctx, endpoint, concurrency, sdkPool, auto)
 	mustf(err, "provider")
 	var res result
 	p, err := planOnce(ctx, prov, cfg, concurrency, &res)

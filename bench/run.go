@@ -100,11 +100,12 @@ func isolatedEnv(base []string) []string {
 }
 
 // newProvider is the provider the CLI makes for --endpoint-url and
-// --concurrency: the defaults, nothing tuned for the benchmark. sdkPool
+// --concurrency (adaptive for auto): the defaults, nothing tuned for the
+// benchmark. sdkPool
 // leaves the SDK's own connection pool (10 idle connections per host), for
 // comparison.
-func newProvider(ctx context.Context, endpoint string, concurrency int, sdkPool bool) (*awsprovider.Provider, error) {
-	o := awsprovider.Options{EndpointURL: endpoint, Concurrency: concurrency}
+func newProvider(ctx context.Context, endpoint string, concurrency int, sdkPool, adaptive bool) (*awsprovider.Provider, error) {
+	o := awsprovider.Options{EndpointURL: endpoint, Concurrency: concurrency, Adaptive: adaptive}
 	if sdkPool {
 		o.Concurrency = 0
 	}
