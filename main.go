@@ -271,7 +271,7 @@ func connectionFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "profile", Usage: "shared config `PROFILE` (default: the standard credential chain)"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "send every AWS call to `URL` (an emulator or S3-compatible service); AWS_ENDPOINT_URL* work too"},
-		&cli.StringFlag{Name: "concurrency", Value: "16", Usage: "buckets observed or changed at once: `N`, or auto (find it: grow while latency stays flat, halve on throttling, per service and region)"},
+		&cli.StringFlag{Name: "concurrency", Value: "auto", Usage: "buckets observed or changed at once: auto (find it: grow while latency stays flat, halve on throttling, per service and region) or a fixed `N`"},
 		&cli.DurationFlag{Name: "call-timeout", Value: awsprovider.DefaultCallTimeout, Usage: "give up on an AWS call that gets no answer within `DURATION` (throttled calls keep retrying)"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in the text output"},
 		logFlag(),

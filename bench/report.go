@@ -354,8 +354,13 @@ func (rep *report) writePlans(p func(string, ...any)) {
 	p("| N | concurrency | plan wall | bound | efficiency | buckets/s | calls | calls/bucket | peak RSS | render | errors |")
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	row := func(r run) {
-		p("| %d | %d | %s | %s | %.2f | %.0f | %d | %.2f | %.0f MiB | %s | %d |", r.Buckets, r.Concurrency,
-			secs(r.planWall()), secs(r.bound()), r.efficiency(), float64(r.Buckets)/r.Result.PlanSeconds,
+		// Concurrency 0 is auto: no fixed worker count, so no bound.
+		conc, bound, eff := fmt.Sprint(r.Concurrency), secs(r.bound()), fmt.Sprintf("%.2f", r.efficiency())
+		if r.Concurrency == 0 {
+			conc, bound, eff = "auto", "–", "–"
+		}
+		p("| %d | %s | %s | %s | %s | %.0f | %d | %.2f | %.0f MiB | %s | %d |", r.Buckets, conc,
+			secs(r.planWall()), bound, eff, float64(r.Buckets)/r.Result.PlanSeconds,
 			r.totalCalls(), r.callsPerBucket(), r.rssMB(), secs(time.Duration(r.Result.RenderSeconds*float64(time.Second))), r.Result.BucketErrors)
 	}
 	for _, r := range rep.Plans {
