@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -77,33 +76,15 @@ func (p *Provider) fillRegions(ctx context.Context, client *s3.Client, refs []se
 	if len(missing) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(p.concurrency, len(missing)) {
-		wg.Go(func() {
-			for i := range next {
-				region, err := p.bucketRegion(ctx, client, refs[i].Name)
-				if err != nil {
-					cancel(wrap(fmt.Sprintf("list buckets: find region of bucket %q", refs[i].Name), err))
-					continue
-				}
-				refs[i].Region = region
-			}
-		})
-	}
-feed:
-	for _, i := range missing {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	return p.fanOut(ctx, len(missing), func(ctx context.Context, k int) error {
+		i := missing[k]
+		region, err := p.bucketRegion(ctx, client, refs[i].Name)
+		if err != nil {
+			return wrap(fmt.Sprintf("list buckets: find region of bucket %q", refs[i].Name), err)
 		}
-	}
-	close(next)
-	wg.Wait()
-	return context.Cause(ctx)
+		refs[i].Region = region
+		return nil
+	})
 }
 
 // bucketRegion asks S3 for a bucket's region with HeadBucket, whose

@@ -65,21 +65,33 @@ func (p *Provider) IAMReport(ctx context.Context) (settings.IAMReport, error) {
 // p.concurrency users at once. The first failure stops the workers taking
 // more users and is returned.
 func (p *Provider) readUsers(ctx context.Context, client *iam.Client, users []settings.IAMUser) error {
+	return p.fanOut(ctx, len(users), func(ctx context.Context, i int) error {
+		return p.readUser(ctx, client, &users[i])
+	})
+}
+
+// fanOut runs fn(ctx, i) for i in [0, n) on at most p.concurrency
+// goroutines. The first failure stops the workers taking more and is
+// returned; ctx's end stops them too.
+func (p *Provider) fanOut(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	if n == 0 {
+		return nil
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(p.concurrency, len(users)) {
+	for range min(p.concurrency, n) {
 		wg.Go(func() {
 			for i := range next {
-				if err := p.readUser(ctx, client, &users[i]); err != nil {
+				if err := fn(ctx, i); err != nil {
 					cancel(err)
 				}
 			}
 		})
 	}
 feed:
-	for i := range users {
+	for i := range n {
 		select {
 		case next <- i:
 		case <-ctx.Done():
