@@ -61,3 +61,46 @@ func TestAdaptiveGrowsAndBacksOff(t *testing.T) {
 		t.Errorf("under 20%% SlowDown the window is %.1f (peak %.1f): it did not back off", limit, peak)
 	}
 }
+
+// TestAdaptivePerAccount: each member account has windows of its own, so
+// one account answering SlowDown shrinks its window and not another's.
+func TestAdaptivePerAccount(t *testing.T) {
+	org := startOrg(t, orgScenario(t, 0))
+	isolateEnv(t)
+	o := awsprovider.Options{EndpointURL: org.URL(), MaxAttempts: 10, Adaptive: true}
+	awsprovider.SetMaxBackoff(&o, 5*time.Millisecond)
+	p, err := awsprovider.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet, err := p.ForAccount(context.Background(), "222222222222", roleName, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	throttled, err := p.ForAccount(context.Background(), "333333333333", roleName, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org.Account("333333333333").InjectFault(emulator.Fault{Service: "s3", Operation: "GetPublicAccessBlock", Status: 503, Code: "SlowDown", Times: 60})
+	var wg sync.WaitGroup
+	for _, run := range []struct {
+		p   *awsprovider.Provider
+		ref settings.BucketRef
+	}{{quiet, settings.BucketRef{Name: "app-assets-222222222222", Region: "us-east-1"}}, {throttled, settings.BucketRef{Name: "data-lake-333333333333", Region: "us-east-1"}}} {
+		for range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 10 {
+					run.p.ObserveBucket(context.Background(), run.ref, []settings.Aspect{settings.AspectPublicAccessBlock})
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	q, th := quiet.AdaptiveLimits()["S3|us-east-1"], throttled.AdaptiveLimits()["S3|us-east-1"]
+	t.Logf("quiet account: window %.1f; throttled account: window %.1f", q[0], th[0])
+	if th[0] >= q[0] || q[0] < 16 {
+		t.Errorf("quiet account's window %.1f, throttled account's %.1f: want the throttled one smaller and the quiet one not shrunk", q[0], th[0])
+	}
+}

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"github.com/aws/smithy-go/middleware"
 	"regexp"
 	"slices"
 	"strings"
@@ -105,7 +106,16 @@ func (p *Provider) ForAccount(ctx context.Context, accountID, roleName, sessionN
 	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(p.sts(), roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = sessionName
 	}))
-	m = newProvider(p.opts, cfg)
+	mo := p.opts
+	if mo.Adaptive {
+		// An account of its own windows: AWS throttles each account apart,
+		// so one throttled account must not slow the others down. The
+		// config's API options are exactly the retry middleware (New).
+		mo.adaptive = &windows{m: map[string]*window{}}
+		rp := newRetryPolicy(mo)
+		cfg.APIOptions = []func(*middleware.Stack) error{rp.addRetryMiddleware}
+	}
+	m = newProvider(mo, cfg)
 
 	// Assume the role now rather than on the first real call, so that a
 	// missing role is reported as such, once, before any work begins.
