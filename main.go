@@ -480,7 +480,7 @@ func applyCommand(e *env) *cli.Command {
 				AllowImpact: c.Bool("allow-impact"),
 				Now:         e.now,
 				Progress:    report,
-			}, c.Int("account-concurrency"))
+			}, accountConcurrency(c))
 			done()
 			rr.outcomes = outcomes
 			printOutcomes(e, outcomes)

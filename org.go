@@ -28,19 +28,36 @@ func orgFlags() []cli.Flag {
 		&cli.StringFlag{Name: "accounts", Usage: "plan the organization's accounts: `all` (every ACTIVE account) or comma-separated ids; needs --role-name"},
 		&cli.StringFlag{Name: "role-name", Usage: "the `ROLE` assumed in each account with --accounts (no default: name the role you granted)"},
 		&cli.StringFlag{Name: "shard", Usage: "with --accounts, only shard `INDEX/COUNT` of the accounts (0-based, e.g. $(JOB_COMPLETION_INDEX)/4)"},
-		&cli.IntFlag{Name: "account-concurrency", Value: defaultAccountConcurrency, Usage: "with --accounts, accounts planned or applied at once; --concurrency is shared out among them"},
+		&cli.IntFlag{Name: "account-concurrency", Usage: "with --accounts, accounts planned or applied at once (default: up to 32, or 4 with a fixed --concurrency); --concurrency is shared out among them"},
 	}
 }
 
-// defaultAccountConcurrency: accounts planned or applied at once. Each
-// has its own credentials and throttling, so one slow account does not
-// hold the others up; --concurrency is the budget they share.
-const defaultAccountConcurrency = 4
+// Accounts planned or applied at once when --account-concurrency is not
+// given. Each has its own credentials, throttling and (with --concurrency
+// auto) adaptive windows, so one slow account does not hold the others up;
+// --concurrency is the budget they share. With auto, 32 accounts of 16
+// workers each keep the 512 workers busy even when accounts are small (an
+// organization's typical 20 buckets).
+const (
+	autoAccountConcurrency  = 32
+	fixedAccountConcurrency = 4
+)
+
+// accountConcurrency is --account-concurrency, or its default.
+func accountConcurrency(c *cli.Context) int {
+	if n := c.Int("account-concurrency"); n > 0 {
+		return n
+	}
+	if _, auto, _ := concurrencyFlag(c); auto {
+		return autoAccountConcurrency
+	}
+	return fixedAccountConcurrency
+}
 
 // accountWorkers splits the --concurrency budget over the accounts run at
 // once: how many accounts, and how many buckets each.
 func accountWorkers(c *cli.Context, accounts int) (parallel, perAccount int) {
-	parallel = max(1, min(c.Int("account-concurrency"), accounts))
+	parallel = max(1, min(accountConcurrency(c), accounts))
 	return parallel, max(1, workers(c)/parallel)
 }
 
@@ -223,7 +240,7 @@ func planScope(c *cli.Context, e *env, prov *awsprovider.Provider, opts plan.Opt
 // applyPlan applies a plan: directly for one account, section by section
 // with each account's role for an organization plan. All sections share
 // the journal, whose records name their account.
-func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, o apply.Options, accountConcurrency int) ([]apply.Outcome, error) {
+func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, o apply.Options, accountsAtOnce int) ([]apply.Outcome, error) {
 	if len(p.Accounts) == 0 {
 		return apply.Apply(ctx, prov, p, o)
 	}
@@ -232,7 +249,7 @@ func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.
 	// and errors come in the plan's order.
 	outs := make([][]apply.Outcome, len(p.Accounts))
 	secErrs := make([]error, len(p.Accounts))
-	parallel := max(1, min(accountConcurrency, len(p.Accounts)))
+	parallel := max(1, min(accountsAtOnce, len(p.Accounts)))
 	o.Concurrency = max(1, o.Concurrency/parallel)
 	eachParallel(ctx, parallel, len(p.Accounts), func(i int) {
 		sec := p.Accounts[i]
