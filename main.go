@@ -351,7 +351,7 @@ func planCommand(e *env) *cli.Command {
 }
 
 func reportFlag() cli.Flag {
-	return &cli.StringFlag{Name: "report", Usage: "write the run report (JSON: per account and bucket what drifted, was fixed or failed) to `FILE`"}
+	return &cli.StringFlag{Name: "report", Usage: "write the run report (JSON: per account and bucket what drifted, was fixed or failed, and the exit code) to `FILE` or s3://BUCKET/KEY, on every way out of the run"}
 }
 
 // planOutcome maps a finished plan to the exit code of the contract: bucket
