@@ -466,3 +466,53 @@ func TestEventFixesTheAccount(t *testing.T) {
 		})
 	}
 }
+
+// TestEventFromMemberAccount: an organization's events forwarded to the
+// tool's account: the event names a member account, and --role-name
+// takes the run there; without it the event is refused with why.
+func TestEventFromMemberAccount(t *testing.T) {
+	org := startOrg(t)
+	const member = "222222222222"
+	mgmt, err := awsprovider.New(context.Background(), awsprovider.Options{EndpointURL: org.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := mgmt.ForAccount(context.Background(), member, orgRole, "someone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := settings.BucketRef{Name: "app-assets-222222222222", Region: "us-east-1"}
+	if err := other.PutPublicAccessBlock(context.Background(), ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	data := trailEvent(t, handled(t, "DeleteBucketPublicAccessBlock"), ref.Region, ref.Name, "arn:aws:sts::"+member+":assumed-role/Developer/bob")
+	r := runEvent(t, data, "--config", orgConfig(), "--endpoint-url", org.URL(), "--mode", "apply")
+	if r.code != 1 || !strings.Contains(r.stderr, "give --role-name") {
+		t.Errorf("without --role-name: exit %d, stderr %s", r.code, r.stderr)
+	}
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	r = runEvent(t, data, "--config", orgConfig(), "--endpoint-url", org.URL(), "--mode", "apply", "--role-name", orgRole, "--journal", journal)
+	if r.code > 1 {
+		t.Fatalf("event exited %d: %s", r.code, r.stderr)
+	}
+	got := org.Account(member).Snapshot().Buckets[ref.Name].PublicAccessBlock
+	if got == nil || !got.BlockPublicAcls || !got.IgnorePublicAcls || !got.BlockPublicPolicy || !got.RestrictPublicBuckets {
+		t.Errorf("the member's bucket Block Public Access after the event: %+v\nstderr: %s", got, r.stderr)
+	}
+	recs, err := apply.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		if rec.Account != member {
+			t.Errorf("journal record of account %q: %+v", rec.Account, rec)
+		}
+	}
+	// The tool's own role in the member account makes no run.
+	own := trailEvent(t, handled(t, "PutBucketPublicAccessBlock"), ref.Region, ref.Name, "arn:aws:sts::"+member+":assumed-role/"+orgRole+"/s3baseline")
+	before := len(org.Account(member).WriteCalls())
+	r = runEvent(t, own, "--config", orgConfig(), "--endpoint-url", org.URL(), "--mode", "apply", "--role-name", orgRole)
+	if r.code != 0 || !strings.Contains(r.stderr, "own role") || len(org.Account(member).WriteCalls()) != before {
+		t.Errorf("own-role event: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
