@@ -232,22 +232,37 @@ func locksAdmin(s settings.Statement, principals []string, bucketARN string) boo
 // role (matched by account and role name, because the session ARN drops
 // the role's path); "*" is everyone; an account's root ARN in a resource
 // policy stands for every principal of that account, the root included.
+//
+// The caller's partition is the principals' (aws, aws-us-gov, aws-cn): an
+// ARN is matched in it, and a bare account id, which a policy may name and
+// S3 stores as that account's root (aws-semantics §4), is the account.
 func CallerDenied(caller string, principals []string) bool {
 	if caller == "" {
 		return false
 	}
 	account, role := callerIdentity(caller)
+	iam := "arn:" + callerPartition(caller) + ":iam::" + account + ":"
 	for _, p := range principals {
 		switch {
 		case p == "*" || p == caller:
 			return true
-		case account != "" && p == "arn:aws:iam::"+account+":root":
+		case account != "" && (p == iam+"root" || p == account):
 			return true
-		case role != "" && strings.HasPrefix(p, "arn:aws:iam::"+account+":role/") && p[strings.LastIndexByte(p, '/')+1:] == role:
+		case account != "" && role != "" && strings.HasPrefix(p, iam+"role/") && p[strings.LastIndexByte(p, '/')+1:] == role:
 			return true
 		}
 	}
 	return false
+}
+
+// callerPartition is the partition of a caller ARN ("aws" when it is not
+// one).
+func callerPartition(caller string) string {
+	parts := strings.SplitN(caller, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" {
+		return "aws"
+	}
+	return parts[1]
 }
 
 // callerIdentity reads the account and, for an assumed-role session, the

@@ -1,0 +1,31 @@
+package plan
+
+import "testing"
+
+func TestCallerDenied(t *testing.T) {
+	const session = "arn:aws:sts::111122223333:assumed-role/S3Baseline/run"
+	const gov = "arn:aws-us-gov:sts::111122223333:assumed-role/S3Baseline/run"
+	cases := []struct {
+		name       string
+		caller     string
+		principals []string
+		want       bool
+	}{
+		{"everyone", session, []string{"*"}, true},
+		{"the role", session, []string{"arn:aws:iam::111122223333:role/S3Baseline"}, true},
+		{"the role with a path", session, []string{"arn:aws:iam::111122223333:role/ops/S3Baseline"}, true},
+		{"the account root", session, []string{"arn:aws:iam::111122223333:root"}, true},
+		{"the account as a bare id", session, []string{"111122223333"}, true},
+		{"another role", session, []string{"arn:aws:iam::111122223333:role/BreakGlassAdmin"}, false},
+		{"the role in another account", session, []string{"arn:aws:iam::444455556666:role/S3Baseline"}, false},
+		{"GovCloud: the role", gov, []string{"arn:aws-us-gov:iam::111122223333:role/S3Baseline"}, true},
+		{"GovCloud: the root", gov, []string{"arn:aws-us-gov:iam::111122223333:root"}, true},
+		{"GovCloud caller, commercial ARN", gov, []string{"arn:aws:iam::111122223333:role/S3Baseline"}, false},
+		{"no caller known", "", []string{"*"}, false},
+	}
+	for _, tc := range cases {
+		if got := CallerDenied(tc.caller, tc.principals); got != tc.want {
+			t.Errorf("%s: CallerDenied = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
