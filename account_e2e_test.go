@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
@@ -21,21 +20,12 @@ import (
 // startScenario starts the emulator with the e2e scenario changed by edit.
 func startScenario(t *testing.T, edit func(*emulator.Scenario)) *emulator.Server {
 	t.Helper()
-	sc, err := fixtures.Scenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := e2eScenario(t)
 	edit(sc)
 	if err := sc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	isolateAWSEnv(t)
-	return srv
+	return startWith(t, sc, emulator.Options{})
 }
 
 func withoutBucket(name string) func(*emulator.Scenario) {

@@ -37,13 +37,29 @@ func startEmulator(t *testing.T, scenario string) *emulator.Server {
 	if err != nil {
 		t.Fatalf("load scenario %q: %v", scenario, err)
 	}
-	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{})
+	return startWith(t, sc, emulator.Options{})
+}
+
+// startWith is startEmulator with a scenario and options the test made.
+func startWith(t *testing.T, sc *emulator.Scenario, opts emulator.Options) *emulator.Server {
+	t.Helper()
+	srv, err := emulator.Start("127.0.0.1:0", sc, opts)
 	if err != nil {
 		t.Fatalf("start emulator: %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
 	isolateAWSEnv(t)
 	return srv
+}
+
+// e2eScenario is the e2e scenario, for a test to add to.
+func e2eScenario(t *testing.T) *emulator.Scenario {
+	t.Helper()
+	sc, err := fixtures.Scenario("e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
 }
 
 func isolateAWSEnv(t *testing.T) {

@@ -38,9 +38,7 @@ func eventCommand(e *env) *cli.Command {
 		Usage:     "act on one EventBridge event (a CloudTrail-recorded call that can weaken a bucket or the account): plan that bucket or account alone, and with --mode apply fix it",
 		ArgsUsage: "[FILE|-]",
 		Before:    setLogFormat(e),
-		Flags: append(connectionFlags(),
-			&cli.StringFlag{Name: "baseline", Usage: "default baseline: low, medium, high or a baseline `FILE`"},
-			&cli.StringFlag{Name: "config", Usage: "config `FILE` (default ./s3baseline.yaml when present)"},
+		Flags: append(append(connectionFlags(), configFlags()...),
 			&cli.StringFlag{Name: "mode", Value: "plan", Usage: "`plan` (say what drifted: exit 2) or apply (fix it)"},
 			&cli.StringFlag{Name: "role-name", Usage: "the `ROLE` to assume in the event's account when it is not the caller's (an organization's events forwarded to one bus)"},
 			&cli.StringFlag{Name: "journal", Usage: "journal `FILE` or s3://BUCKET/PREFIX (as for apply)"},
@@ -145,26 +143,12 @@ func eventCommand(e *env) *cli.Command {
 			if mode == "plan" {
 				return planOutcome(e, p, true)
 			}
-			j, err := openJournal(c, e, prov, "event")
-			if err != nil {
-				return err
-			}
-			defer j.Close()
-			rr.journal = j.Path()
-			e.info(fmt.Sprintf("Journal: %s (undo with: s3baseline rollback %s)", j.Path(), j.Path()), "journal", j.Path())
-			wctx, cancelWrites := e.writeContext(c.Context)
-			defer cancelWrites()
-			outcomes, err := apply.Apply(wctx, target, p, apply.Options{
-				Stop: e.stop, Config: p.Scope.Settings, Journal: j, Concurrency: workers(c),
-				AllowImpact: c.Bool("allow-impact"), Now: e.now, Observed: rec.states(),
+			return journaled(c, e, rr, prov, "event", func(ctx context.Context, j *apply.Journal) ([]apply.Outcome, error) {
+				return apply.Apply(ctx, target, p, apply.Options{
+					Stop: e.stop, Config: p.Scope.Settings, Journal: j, Concurrency: workers(c),
+					AllowImpact: c.Bool("allow-impact"), Now: e.now, Observed: rec.states(),
+				})
 			})
-			rr.outcomes = outcomes
-			printOutcomes(e, outcomes)
-			e.logOutcomes(outcomes)
-			if err != nil {
-				return reportErrors(e, err)
-			}
-			return nil
 		}),
 	}
 }

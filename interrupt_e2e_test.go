@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3baseline/s3baseline/apply"
-	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
 )
@@ -55,16 +54,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestInterruptDuringApply(t *testing.T) {
-	sc, err := fixtures.Scenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{Latency: 40 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	isolateAWSEnv(t)
+	srv := startWith(t, e2eScenario(t), emulator.Options{Latency: 40 * time.Millisecond})
 	dir := t.TempDir()
 	planFile := savePlan(t, srv, filepath.Join(repoTestdata, "e2e.yaml"))
 	before := srv.Snapshot()

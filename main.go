@@ -280,13 +280,43 @@ func connectionFlags() []cli.Flag {
 
 // Scope flags: plan, and apply without a plan file.
 func scopeFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "baseline", Usage: "default baseline: low, medium, high or a baseline `FILE`"},
-		&cli.StringFlag{Name: "config", Usage: "config `FILE` (default ./s3baseline.yaml when present)"},
+	return append(configFlags(),
 		&cli.StringSliceFlag{Name: "bucket", Usage: "only buckets whose name matches `GLOB` (repeatable)"},
 		&cli.StringSliceFlag{Name: "region", Usage: "only buckets whose home region is `REGION` (repeatable)"},
 		&cli.BoolFlag{Name: "allow-empty", Usage: "let a --bucket, --region, config region or config rule that matches no bucket pass (a note, not an error)"},
+	)
+}
+
+// configFlags name the baseline and config (loadScope reads them).
+func configFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "baseline", Usage: "default baseline: low, medium, high or a baseline `FILE`"},
+		&cli.StringFlag{Name: "config", Usage: "config `FILE` (default ./s3baseline.yaml when present)"},
 	}
+}
+
+// journaled opens the run's journal (kind names a default one), runs do
+// with it under the writes' context, and reports the outcomes: what apply
+// and an event-driven run share once their locks are held.
+func journaled(c *cli.Context, e *env, rr *runReport, prov *awsprovider.Provider, kind string, do func(ctx context.Context, j *apply.Journal) ([]apply.Outcome, error)) error {
+	j, err := openJournal(c, e, prov, kind)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	signJournal(c, prov, j)
+	rr.journal = j.Path()
+	e.info(fmt.Sprintf("Journal: %s (undo with: s3baseline rollback %s)", j.Path(), j.Path()), "journal", j.Path())
+	wctx, cancelWrites := e.writeContext(c.Context)
+	defer cancelWrites()
+	outcomes, err := do(wctx, j)
+	rr.outcomes = outcomes
+	printOutcomes(e, outcomes)
+	e.logOutcomes(outcomes)
+	if err != nil {
+		return reportErrors(e, err)
+	}
+	return nil
 }
 
 func planCommand(e *env) *cli.Command {
@@ -461,34 +491,19 @@ func applyCommand(e *env) *cli.Command {
 				return err
 			}
 			defer unlock()
-			j, err := openJournal(c, e, prov, "journal")
-			if err != nil {
-				return err
-			}
-			defer j.Close()
-			signJournal(c, prov, j)
-			rr.journal = j.Path()
-			e.info(fmt.Sprintf("Journal: %s (undo with: s3baseline rollback %s)", j.Path(), j.Path()), "journal", j.Path())
-			report, done := progressReporter(e, "apply")
-			wctx, cancelWrites := e.writeContext(c.Context)
-			defer cancelWrites()
-			outcomes, err := applyPlan(wctx, e, prov, p, apply.Options{
-				Stop:        e.stop,
-				Config:      p.Scope.Settings,
-				Journal:     j,
-				Concurrency: workers(c),
-				AllowImpact: c.Bool("allow-impact"),
-				Now:         e.now,
-				Progress:    report,
-			}, accountConcurrency(c))
-			done()
-			rr.outcomes = outcomes
-			printOutcomes(e, outcomes)
-			e.logOutcomes(outcomes)
-			if err != nil {
-				err = reportErrors(e, err)
-			}
-			return err
+			return journaled(c, e, rr, prov, "journal", func(ctx context.Context, j *apply.Journal) ([]apply.Outcome, error) {
+				report, done := progressReporter(e, "apply")
+				defer done()
+				return applyPlan(ctx, e, prov, p, apply.Options{
+					Stop:        e.stop,
+					Config:      p.Scope.Settings,
+					Journal:     j,
+					Concurrency: workers(c),
+					AllowImpact: c.Bool("allow-impact"),
+					Now:         e.now,
+					Progress:    report,
+				}, accountConcurrency(c))
+			})
 		}),
 	}
 }
@@ -695,15 +710,13 @@ func signatureFlags() []cli.Flag {
 // without --sign-key is let through with a note: the operator did not ask
 // for the check, and the key the plan names proves nothing.
 func checkSignature(c *cli.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, path string) error {
-	key := c.String("sign-key")
-	if key == "" {
-		if c.Bool("require-signature") {
-			return errors.New("--require-signature needs --sign-key KEY: the key to verify the signature with")
-		}
-		if p.Signature != nil {
-			e.info(fmt.Sprintf("The plan is signed (with key %s), but no --sign-key was given: the signature was not checked.", p.Signature.KeyID))
-		}
-		return nil
+	unchecked := ""
+	if p.Signature != nil {
+		unchecked = fmt.Sprintf("The plan is signed (with key %s), but no --sign-key was given: the signature was not checked.", p.Signature.KeyID)
+	}
+	key, err := verifyKey(c, e, unchecked)
+	if key == "" || err != nil {
+		return err
 	}
 	if err := plan.VerifySignature(c.Context, prov, key, p, c.Bool("require-signature"), path); err != nil {
 		return err
@@ -730,15 +743,14 @@ func signJournal(c *cli.Context, prov *awsprovider.Provider, j *apply.Journal) {
 // checkJournalSignature verifies a journal read for rollback with
 // --sign-key, as checkSignature does a plan's.
 func checkJournalSignature(c *cli.Context, e *env, connect func() (*awsprovider.Provider, error), recs []apply.Record, path string) error {
-	key := c.String("sign-key")
-	if key == "" {
-		if c.Bool("require-signature") {
-			return errors.New("--require-signature needs --sign-key KEY: the key to verify the signature with")
-		}
-		if slices.ContainsFunc(recs, func(r apply.Record) bool { return r.MAC != "" }) {
-			e.info("The journal is signed, but no --sign-key was given: the signature was not checked.")
-		}
-		return nil
+	signed := slices.ContainsFunc(recs, func(r apply.Record) bool { return r.MAC != "" })
+	unchecked := ""
+	if signed {
+		unchecked = "The journal is signed, but no --sign-key was given: the signature was not checked."
+	}
+	key, err := verifyKey(c, e, unchecked)
+	if key == "" || err != nil {
+		return err
 	}
 	prov, err := connect()
 	if err != nil {
@@ -748,10 +760,28 @@ func checkJournalSignature(c *cli.Context, e *env, connect func() (*awsprovider.
 	if err := apply.VerifyJournal(recs, verify, c.Bool("require-signature"), path); err != nil {
 		return err
 	}
-	if slices.ContainsFunc(recs, func(r apply.Record) bool { return r.MAC != "" }) {
+	if signed {
 		e.info(fmt.Sprintf("Journal signature verified with key %s.", key))
 	}
 	return nil
+}
+
+// verifyKey is --sign-key, the key to verify a plan or journal with. ""
+// means there is nothing to verify: --require-signature without a key is
+// an error, and a signed document read without one is let through with
+// unchecked said (when not "").
+func verifyKey(c *cli.Context, e *env, unchecked string) (string, error) {
+	key := c.String("sign-key")
+	if key != "" {
+		return key, nil
+	}
+	if c.Bool("require-signature") {
+		return "", errors.New("--require-signature needs --sign-key KEY: the key to verify the signature with")
+	}
+	if unchecked != "" {
+		e.info(unchecked)
+	}
+	return "", nil
 }
 
 func baselinesCommand(e *env) *cli.Command {

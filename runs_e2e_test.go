@@ -18,7 +18,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/s3baseline/s3baseline/apply"
-	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/report"
@@ -31,18 +30,9 @@ const opsBucket = "s3baseline-ops"
 // so that an apply lasts long enough for another to meet its lock.
 func startOpsEmulator(t *testing.T, latency time.Duration) *emulator.Server {
 	t.Helper()
-	sc, err := fixtures.Scenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := e2eScenario(t)
 	sc.Buckets = append(sc.Buckets, emulator.Bucket{Name: opsBucket, Region: "us-east-1"})
-	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{Latency: latency})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	isolateAWSEnv(t)
-	return srv
+	return startWith(t, sc, emulator.Options{Latency: latency})
 }
 
 // createdOutsideJournals counts resources the emulator created (keys,

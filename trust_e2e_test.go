@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/s3baseline/s3baseline/apply"
-	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/settings"
@@ -31,23 +30,14 @@ const (
 // startTrustEmulator is the e2e scenario with two HMAC keys added.
 func startTrustEmulator(t *testing.T) *emulator.Server {
 	t.Helper()
-	sc, err := fixtures.Scenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, alias := range []string{signKey, forgerKey} {
-		sc.KMSKeys = append(sc.KMSKeys, emulator.KMSKey{
-			Region: "us-east-1", ID: []string{"0b5e7a2c-9f3d-4e61-8a7b-2c4d6e8f0a11", "7d1c3b5a-2e4f-4a6b-9c8d-0e1f2a3b4c5d"}[i],
-			Aliases: []string{alias}, KeySpec: "HMAC_256",
-		})
-	}
-	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	isolateAWSEnv(t)
-	return srv
+	return startScenario(t, func(sc *emulator.Scenario) {
+		for i, alias := range []string{signKey, forgerKey} {
+			sc.KMSKeys = append(sc.KMSKeys, emulator.KMSKey{
+				Region: "us-east-1", ID: []string{"0b5e7a2c-9f3d-4e61-8a7b-2c4d6e8f0a11", "7d1c3b5a-2e4f-4a6b-9c8d-0e1f2a3b4c5d"}[i],
+				Aliases: []string{alias}, KeySpec: "HMAC_256",
+			})
+		}
+	})
 }
 
 // rewrite edits a saved plan and recomputes its checksum, as a forger

@@ -193,26 +193,18 @@ func (l *fileLock) stillOurs() error {
 }
 
 func (l *fileLock) Release(ctx context.Context) error {
-	lost := l.renewer.stop()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.released {
+	return releaseOnce(&l.mu, &l.released, l.renewer, func() error {
+		unlock, err := guard(ctx, l.dir)
+		if err != nil {
+			return fmt.Errorf("release lock file %s: %w", l.path, err)
+		}
+		defer unlock()
+		if err := l.stillOurs(); err != nil {
+			return fmt.Errorf("release lock: %w", err)
+		}
+		if err := os.Remove(l.path); err != nil {
+			return fmt.Errorf("release lock file %s: %w", l.path, err)
+		}
 		return nil
-	}
-	l.released = true
-	if lost != nil {
-		return fmt.Errorf("release lock: %w", lost)
-	}
-	unlock, err := guard(ctx, l.dir)
-	if err != nil {
-		return fmt.Errorf("release lock file %s: %w", l.path, err)
-	}
-	defer unlock()
-	if err := l.stillOurs(); err != nil {
-		return fmt.Errorf("release lock: %w", err)
-	}
-	if err := os.Remove(l.path); err != nil {
-		return fmt.Errorf("release lock file %s: %w", l.path, err)
-	}
-	return nil
+	})
 }

@@ -117,6 +117,23 @@ func (e *HeldError) Error() string {
 // Is makes errors.Is(err, ErrHeld) true.
 func (e *HeldError) Is(target error) bool { return target == ErrHeld }
 
+// releaseOnce is both locks' Release: stop renewing (a renewal that found
+// the lock taken over is the error), then, the first time only, under mu,
+// remove the lock.
+func releaseOnce(mu *sync.Mutex, released *bool, rn *renewer, remove func() error) error {
+	lost := rn.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if *released {
+		return nil
+	}
+	*released = true
+	if lost != nil {
+		return fmt.Errorf("release lock: %w", lost)
+	}
+	return remove()
+}
+
 // stillHeld is nil when the lock's content b (what, "lock file PATH" or
 // "lock object URI") holds mine's token, an errLost error naming what
 // happened otherwise.

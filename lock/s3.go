@@ -210,34 +210,26 @@ func (l *s3Lock) stillOurs(ctx context.Context) error {
 }
 
 func (l *s3Lock) Release(ctx context.Context) error {
-	lost := l.renewer.stop()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.released {
+	return releaseOnce(&l.mu, &l.released, l.renewer, func() error {
+		err := l.store.DeleteObject(ctx, l.bucket, l.key, l.etag)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, awsprovider.ErrObjectNotFound) {
+			// Gone: most likely our own delete, retried by the SDK after
+			// its answer was lost. Either way the account is free.
+			return nil
+		}
+		if !errors.Is(err, awsprovider.ErrPreconditionFailed) {
+			return fmt.Errorf("release lock object %s: %w", l.where, err)
+		}
+		if err := l.stillOurs(ctx); err != nil {
+			return fmt.Errorf("release lock: %w", err)
+		}
+		// Ours after all (a renewal's answer was lost): delete what is there.
+		if err := l.store.DeleteObject(ctx, l.bucket, l.key, l.etag); err != nil {
+			return fmt.Errorf("release lock object %s: %w", l.where, err)
+		}
 		return nil
-	}
-	l.released = true
-	if lost != nil {
-		return fmt.Errorf("release lock: %w", lost)
-	}
-	err := l.store.DeleteObject(ctx, l.bucket, l.key, l.etag)
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, awsprovider.ErrObjectNotFound) {
-		// Gone: most likely our own delete, retried by the SDK after
-		// its answer was lost. Either way the account is free.
-		return nil
-	}
-	if !errors.Is(err, awsprovider.ErrPreconditionFailed) {
-		return fmt.Errorf("release lock object %s: %w", l.where, err)
-	}
-	if err := l.stillOurs(ctx); err != nil {
-		return fmt.Errorf("release lock: %w", err)
-	}
-	// Ours after all (a renewal's answer was lost): delete what is there.
-	if err := l.store.DeleteObject(ctx, l.bucket, l.key, l.etag); err != nil {
-		return fmt.Errorf("release lock object %s: %w", l.where, err)
-	}
-	return nil
+	})
 }
