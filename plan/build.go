@@ -148,7 +148,7 @@ feed:
 		// of it in view, account Block Public Access could be turned on
 		// over a public bucket the plan never saw.
 		ar = AccountResult{Changes: []Change{}, Findings: []Finding{}, Warnings: []string{
-			"account controls not checked: --bucket or --region narrows the scope to part of the account; plan without them to check account_block_public_access, cloudtrail_data_events, iam_mfa and shield"}}
+			"account controls not checked: the plan covers part of the account (--bucket or --region, or an event about one bucket); plan the whole account to check account_block_public_access, cloudtrail_data_events, iam_mfa and shield"}}
 	} else {
 		ar = r.account(ctx, buckets, unseen(all, refs))
 	}
