@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,8 +29,11 @@ const (
 
 // window is the adaptive limit of one service in one region.
 type window struct {
-	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced when a slot frees
+	mu sync.Mutex
+	// waiting are the callers waiting for a slot, first come first
+	// served; a freed slot is handed to one of them, never announced to
+	// all (hundreds of workers wait in auto mode).
+	waiting  []chan struct{}
 	limit    float64
 	inFlight int
 	// best is the lowest latency seen lately (it drifts up slowly, so
@@ -42,25 +46,43 @@ type window struct {
 }
 
 func newWindow() *window {
-	return &window{changed: make(chan struct{}), limit: adaptiveStart, peak: adaptiveStart}
+	return &window{limit: adaptiveStart, peak: adaptiveStart}
 }
 
 // acquire waits for a slot.
 func (w *window) acquire(ctx context.Context) error {
-	for {
-		w.mu.Lock()
-		if w.inFlight < int(w.limit) {
-			w.inFlight++
-			w.mu.Unlock()
-			return nil
-		}
-		ch := w.changed
+	w.mu.Lock()
+	if w.inFlight < int(w.limit) && len(w.waiting) == 0 {
+		w.inFlight++
 		w.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
+		return nil
+	}
+	granted := make(chan struct{}, 1)
+	w.waiting = append(w.waiting, granted)
+	w.mu.Unlock()
+	select {
+	case <-granted:
+		return nil
+	case <-ctx.Done():
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if i := slices.Index(w.waiting, granted); i >= 0 {
+			w.waiting = slices.Delete(w.waiting, i, i+1)
 			return ctx.Err()
 		}
+		// Granted as ctx ended: the slot is ours, give it on.
+		w.inFlight--
+		w.grant()
+		return ctx.Err()
+	}
+}
+
+// grant hands free slots to waiting callers, in order. w.mu is held.
+func (w *window) grant() {
+	for len(w.waiting) > 0 && w.inFlight < int(w.limit) {
+		w.inFlight++
+		w.waiting[0] <- struct{}{}
+		w.waiting = w.waiting[1:]
 	}
 }
 
@@ -70,8 +92,7 @@ func (w *window) release(latency time.Duration, throttled bool, now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.inFlight--
-	close(w.changed)
-	w.changed = make(chan struct{})
+	defer w.grant()
 	switch {
 	case throttled:
 		// Halve once per round trip: the other answers of the same window
