@@ -249,11 +249,11 @@ func TestSafetyModel(t *testing.T) {
 	}
 }
 
-// runSafetyEvents feeds one PutBucketPolicy event per bucket of a batch to
-// `event --mode apply` on a fresh emulator (baseline high), then checks
-// what runSafety checks after apply, and that rolling back every event's
-// journal, newest first, restores each bucket.
-func runSafetyEvents(t *testing.T, batch []emulator.Bucket, allowImpact bool, seed uint64) {
+// safetyEnv starts a fresh emulator with a batch and writes the safety
+// config for baseline; it returns the server, the test's directory, the
+// config's path and the batch's bucket names.
+func safetyEnv(t *testing.T, batch []emulator.Bucket, baseline string, seed uint64) (*emulator.Server, string, string, []string) {
+	t.Helper()
 	sc := safetyScenario(slices.Clone(batch))
 	if err := sc.Validate(); err != nil {
 		t.Fatalf("generated scenario (seed %d): %v", seed, err)
@@ -262,16 +262,25 @@ func runSafetyEvents(t *testing.T, batch []emulator.Bucket, allowImpact bool, se
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "s3baseline.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(safetyConfig, "high")), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(safetyConfig, baseline)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	names := make([]string, len(batch))
 	for i, b := range batch {
 		names[i] = b.Name
 	}
+	return srv, dir, cfg, names
+}
+
+// runSafetyEvents feeds one PutBucketPolicy event per bucket of a batch to
+// `event --mode apply` on a fresh emulator (baseline high), then checks
+// what runSafety checks after apply, and that rolling back every event's
+// journal, newest first, restores each bucket.
+func runSafetyEvents(t *testing.T, batch []emulator.Bucket, allowImpact bool, seed uint64) {
+	srv, dir, cfg, names := safetyEnv(t, batch, "high", seed)
 	p := safetyPlan(t, cfg, srv)
 	before := srv.Snapshot()
 	access := readers(srv, names)
@@ -321,24 +330,7 @@ func runSafetyEvents(t *testing.T, batch []emulator.Bucket, allowImpact bool, se
 // runSafety is one plan, apply, plan, rollback of a batch on a fresh
 // emulator.
 func runSafety(t *testing.T, batch []emulator.Bucket, baseline string, allowImpact bool, seed uint64) {
-	sc := safetyScenario(slices.Clone(batch))
-	if err := sc.Validate(); err != nil {
-		t.Fatalf("generated scenario (seed %d): %v", seed, err)
-	}
-	srv, err := emulator.Start("127.0.0.1:0", sc, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "s3baseline.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(safetyConfig, baseline)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	names := make([]string, len(batch))
-	for i, b := range batch {
-		names[i] = b.Name
-	}
+	srv, dir, cfg, names := safetyEnv(t, batch, baseline, seed)
 	before := srv.Snapshot()
 	access := readers(srv, names)
 
