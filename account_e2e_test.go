@@ -102,7 +102,7 @@ func TestAccountBlockPublicAccess(t *testing.T) {
 	t.Run("public bucket under high", func(t *testing.T) {
 		srv := startEmulator(t, "e2e")
 		cfg := filepath.Join(t.TempDir(), "high.yaml")
-		writeFile(t, cfg, "baseline: high\nsettings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/BreakGlassAdmin\"]\n"+
+		writeFile(t, cfg, "baseline: high\nsettings:\n  admin_lock:\n    deny: [\"arn:aws:iam::123456789012:role/LegacyFullAdmin\"]\n"+
 			"buckets:\n  - match: shared-data\n    exempt: [event_notifications]\n    reason: overlap\n")
 		p := planDoc2(t, srv, cfg)
 		c, ok := accountChange(p.AccountPlan, settings.AccountBlockPublicAccess)

@@ -29,8 +29,13 @@ func comparable(s emulator.Snapshot) emulator.Snapshot {
 	for name, b := range s.Buckets {
 		if b.Encryption == nil {
 			b.Encryption = &emulator.Encryption{Algorithm: "AES256"}
-			s.Buckets[name] = b
 		}
+		// S3 cannot take versioning back to "never enabled": rollback
+		// suspends it, which is as off as S3 allows.
+		if b.Versioning == "" {
+			b.Versioning = "Suspended"
+		}
+		s.Buckets[name] = b
 	}
 	return s
 }
@@ -327,12 +332,12 @@ func TestApplyCrashSafety(t *testing.T) {
 func TestApplyLockOut(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	cfg := filepath.Join(t.TempDir(), "lockout.yaml")
-	body := "baseline: high\nsettings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/BreakGlassAdmin\", \"arn:aws:iam::123456789012:role/Ops\"]\n"
+	body := "baseline: high\nsettings:\n  admin_lock:\n    deny: [\"arn:aws:iam::123456789012:role/LegacyFullAdmin\", \"arn:aws:iam::123456789012:role/Ops\"]\n"
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := runCLI(t, "plan", "--config", cfg, "--endpoint-url", srv.URL(), "--bucket", "modern-default", "--detailed-exitcode")
-	if p.code != 2 || !containsAll(p.stdout, "admin_policy_lock", "held back: the caller", "lock s3baseline out") {
+	if p.code != 2 || !containsAll(p.stdout, "admin_policy_lock", "held back: the caller", "would name s3baseline itself") {
 		t.Errorf("plan with the caller among the principals: exit %d, stdout %q", p.code, p.stdout)
 	}
 	r := runCLI(t, "apply", "--config", cfg, "--endpoint-url", srv.URL(), "--bucket", "modern-default", "--auto-approve", "--journal", filepath.Join(t.TempDir(), "j.jsonl"))

@@ -101,7 +101,7 @@ func eventCommand(e *env) *cli.Command {
 			e.info(fmt.Sprintf("event %s: %s by %s on %s", ev.ID, ev.Call.Name, ev.Actor, what), "event", ev.ID, "call", ev.Call.Name)
 
 			rc := regionChecker(c.Context, target)
-			cfg, err := loadScope(c, rc)
+			cfg, err := loadScope(c, e, rc)
 			if err != nil {
 				return err
 			}

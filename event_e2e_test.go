@@ -131,6 +131,9 @@ func TestEventFixesTheBucket(t *testing.T) {
 		// changes nothing, and the run finds nothing to do.
 		"PutBucketAcl":          nil,
 		"PutBucketNotification": func(p *awsprovider.Provider) error { return p.PutNotifications(ctx, ref, &settings.Notifications{}) },
+		"PutBucketVersioning": func(p *awsprovider.Provider) error {
+			return p.PutVersioning(ctx, ref, &settings.VersioningConfig{Status: settings.VersioningSuspended})
+		},
 	}
 	for _, call := range event.HandledCalls {
 		if call.Account {

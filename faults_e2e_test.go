@@ -187,7 +187,7 @@ func testPlanHungRegion(t *testing.T, config string) {
 	srv := startGenerated(t, 48, gen, emulator.Options{Chaos: emulator.Chaos{HungRegions: []string{hung}}})
 	if config == "" {
 		config = filepath.Join(t.TempDir(), "s3baseline.yaml")
-		if err := os.WriteFile(config, []byte("baseline: high\nsettings:\n  admin_lock:\n    principals: [\""+emulator.GeneratedAdminRole+"\"]\n"), 0o600); err != nil {
+		if err := os.WriteFile(config, []byte("baseline: high\nsettings:\n  admin_lock:\n    deny: [\""+emulator.GeneratedAdminRole+"\"]\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -77,6 +77,15 @@ func (e *env) sdkLog(level, msg string) {
 	}
 }
 
+// warn writes a warning: to stderr as text, or as a JSON warning line.
+func (e *env) warn(msg string) {
+	if e.logger != nil {
+		e.logger.Warn(msg)
+		return
+	}
+	e.textLine("s3baseline: warning: " + msg)
+}
+
 // info writes a note: to stderr as text, or as a JSON info line.
 func (e *env) info(msg string, attrs ...any) {
 	if e.logger != nil {

@@ -345,7 +345,7 @@ func planCommand(e *env) *cli.Command {
 			}
 			rr.prov = prov
 			rc := regionChecker(c.Context, prov)
-			cfg, err := loadScope(c, rc)
+			cfg, err := loadScope(c, e, rc)
 			if err != nil {
 				return err
 			}
@@ -450,7 +450,7 @@ func applyCommand(e *env) *cli.Command {
 					return errors.New("--require-signature checks a plan file: give one (apply PLANFILE)")
 				}
 				rc := regionChecker(c.Context, prov)
-				cfg, err := loadScope(c, rc)
+				cfg, err := loadScope(c, e, rc)
 				if err != nil {
 					return err
 				}
@@ -816,6 +816,18 @@ func baselinesCommand(e *env) *cli.Command {
 					return baselines.Render(e.stdout, b)
 				},
 			},
+			{
+				Name:    "catalogue",
+				Aliases: []string{"catalog"},
+				Usage:   "show every control the tool knows: its mode in each built-in, its NIST SP 800-53 mapping and where that comes from, its Security Hub and CIS ids, and its fix",
+				Flags:   []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the catalogue as JSON"}},
+				Action: func(c *cli.Context) error {
+					if c.Bool("json") {
+						return baselines.WriteCatalogueJSON(e.stdout)
+					}
+					return baselines.RenderCatalogue(e.stdout)
+				},
+			},
 		},
 	}
 }
@@ -838,7 +850,7 @@ func regionChecker(ctx context.Context, prov *awsprovider.Provider) *regions.Che
 
 // loadScope reads the config (explicit, or ./s3baseline.yaml when present)
 // and applies --baseline over its default.
-func loadScope(c *cli.Context, rc *regions.Checker) (*baselines.Config, error) {
+func loadScope(c *cli.Context, e *env, rc *regions.Checker) (*baselines.Config, error) {
 	path := c.String("config")
 	if path == "" {
 		if _, err := os.Stat("s3baseline.yaml"); err == nil {
@@ -850,6 +862,9 @@ func loadScope(c *cli.Context, rc *regions.Checker) (*baselines.Config, error) {
 		var err error
 		if cfg, err = baselines.LoadConfigWith(path, baselines.LoadOptions{Regions: rc}); err != nil {
 			return nil, err
+		}
+		for _, w := range cfg.Warnings {
+			e.warn(w)
 		}
 	}
 	if name := c.String("baseline"); name != "" {

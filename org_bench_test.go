@@ -54,7 +54,7 @@ func BenchmarkOrganization(b *testing.B) {
 	b.Setenv("AWS_REGION", "us-east-1")
 	b.Chdir(b.TempDir())
 	cfg := filepath.Join(b.TempDir(), "org.yaml")
-	if err := os.WriteFile(cfg, []byte("baseline: high\nsettings:\n  admin_lock:\n    principals: [\"arn:aws:iam::100000000000:role/BreakGlassAdmin\"]\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("baseline: high\nsettings:\n  admin_lock:\n    deny: [\"arn:aws:iam::{account}:role/LegacyFullAdmin\"]\n"), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	t := &testing.T{}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3baseline/s3baseline/baselines"
 )
 
 // readmeMinRunnable is how many runnable blocks the README has at least, so
@@ -305,4 +307,30 @@ func indent(s string) string {
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// TestREADMECatalogue keeps the README's control tables equal to the
+// catalogue they are generated from (go test -run TestREADMECatalogue
+// -update rewrites them).
+func TestREADMECatalogue(t *testing.T) {
+	const begin, end = "<!-- catalogue:begin -->\n", "<!-- catalogue:end -->"
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q ... %q markers", strings.TrimSpace(begin), end)
+	}
+	want := baselines.CatalogueMarkdown()
+	if got := text[i+len(begin) : j]; got != want {
+		if *update {
+			if err := os.WriteFile("README.md", []byte(text[:i+len(begin)]+want+text[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("README.md's control tables are not the catalogue's; run go test -run TestREADMECatalogue -update\n--- README\n%s\n--- catalogue\n%s", got, want)
+	}
 }

@@ -94,7 +94,7 @@ func TestForeignWriteBetweenObserveAndWrite(t *testing.T) {
 func TestOldPlanCannotRevertNewerLock(t *testing.T) {
 	srv := startEmulator(t, "e2e")
 	lock := func(role string) string {
-		return configFile(t, "baseline: high\nsettings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/"+role+"\"]\n"+
+		return configFile(t, "baseline: high\nsettings:\n  admin_lock:\n    deny: [\"arn:aws:iam::123456789012:role/"+role+"\"]\n"+
 			"buckets:\n  - match: \"public-downloads-*\"\n    baseline: low\n    reason: public\n")
 	}
 	oldPlan := savePlan(t, srv, lock("OldAdmin"), "--bucket", "modern-default")
@@ -164,7 +164,7 @@ func applyWith(t *testing.T, srv *emulator.Server, config, journal string, extra
 func TestHoldBackOneControl(t *testing.T) {
 	t.Run("lock-out", func(t *testing.T) {
 		srv := startEmulator(t, "e2e")
-		cfg := configFile(t, "baseline: high\nsettings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/BreakGlassAdmin\", \"arn:aws:iam::123456789012:role/Ops\"]\n")
+		cfg := configFile(t, "baseline: high\nsettings:\n  admin_lock:\n    deny: [\"arn:aws:iam::123456789012:role/LegacyFullAdmin\", \"arn:aws:iam::123456789012:role/Ops\"]\n")
 		r := applyWith(t, srv, cfg, filepath.Join(t.TempDir(), "j.jsonl"), "--bucket", "modern-default")
 		if r.code != 1 || stderrLine(r.stderr, `bucket "modern-default"`, "admin_policy_lock held back", "the caller") == "" {
 			t.Errorf("apply: exit %d, want 1 naming admin_policy_lock and why\n%s", r.code, r.stderr)
@@ -238,7 +238,7 @@ settings:
     topic: "s3baseline-events"
     create_topic: %v
   admin_lock:
-    principals: ["arn:aws:iam::123456789012:role/BreakGlassAdmin"]
+    deny: ["arn:aws:iam::123456789012:role/LegacyFullAdmin"]
 buckets:
   - match: "public-downloads-*"
     baseline: low

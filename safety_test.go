@@ -135,7 +135,7 @@ func genBucket(r *rand.Rand, i int) emulator.Bucket {
 		`{"Sid":"DenyOutsideOrg","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"` + arn + `","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"123456789012"}}}`,
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/Etl"},"Action":"s3:PutObject","Resource":"` + arn + `/*"}`,
 		`{"Sid":"S3BaselineDenyAdminPolicyChanges","Effect":"Deny","Principal":{"AWS":["arn:aws:iam::123456789012:role/OldAdmin"]},"Action":["s3:DeleteBucketPolicy","s3:GetBucketPolicy","s3:PutBucketPolicy"],"Resource":"` + arn + `"}`,
-		string(plan.TLSStatement(b.Name)),
+		string(plan.TLSStatement("", b.Name)),
 	}
 	// Readers from outside (public, partner, OAI) come up more often: they
 	// are what an impact is about.
@@ -174,7 +174,26 @@ func genBucket(r *rand.Rand, i int) emulator.Bucket {
 		b.Tags = map[string]string{"aws:cloudformation:stack-name": "web-prod"}
 	}
 	genACL(r, &b)
+	genVersioning(r, &b)
 	return b
+}
+
+// genVersioning draws versioning, MFA delete, Object Lock and lifecycle:
+// never enabled, Enabled or Suspended; MFA delete on some versioned
+// buckets (then no lifecycle: S3 refuses the pair); Object Lock on some
+// Enabled ones.
+func genVersioning(r *rand.Rand, b *emulator.Bucket) {
+	b.Versioning = []string{"", "", "Enabled", "Suspended"}[r.IntN(4)]
+	if b.Versioning != "" && r.IntN(4) == 0 {
+		b.MFADelete = true
+		return
+	}
+	if b.Versioning == "Enabled" && r.IntN(4) == 0 {
+		b.ObjectLock = &emulator.ObjectLock{}
+	}
+	if r.IntN(3) == 0 {
+		b.Lifecycle = []emulator.LifecycleRule{{ID: "tmp", Status: "Enabled", Prefix: "tmp/", ExpirationDays: 7}}
+	}
 }
 
 // safetyScenario is the account the generated buckets live in: our keys and
@@ -210,7 +229,7 @@ settings:
     events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
     create_topic: true
   admin_lock:
-    principals: ["arn:aws:iam::123456789012:role/BreakGlassAdmin"]
+    deny: ["arn:aws:iam::123456789012:role/LegacyFullAdmin"]
 buckets:
   - match_tags: {team: analytics}
     exempt: [event_notifications, tls_only]
@@ -463,6 +482,16 @@ func weaker(before, after emulator.Snapshot, name string) []string {
 	if b.Logging != nil && a.Logging == nil {
 		out = append(out, "server access logging was turned off")
 	}
+	// Never enabled and Suspended are both off: S3 has nothing weaker.
+	if b.Versioning == "Enabled" && a.Versioning != "Enabled" {
+		out = append(out, "versioning Enabled became "+dump(a.Versioning))
+	}
+	if b.MFADelete != a.MFADelete {
+		out = append(out, "MFA delete "+dump(b.MFADelete)+" became "+dump(a.MFADelete))
+	}
+	if !cmp.Equal(b.ObjectLock, a.ObjectLock) || !cmp.Equal(b.Lifecycle, a.Lifecycle) {
+		out = append(out, "Object Lock or lifecycle changed: the tool only reports on them")
+	}
 	for _, s := range statements(b.Policy) {
 		if s.Effect != "Deny" || settings.OwnedSid(s.Sid) {
 			continue
@@ -558,6 +587,10 @@ func compactRaw(raw json.RawMessage) string {
 func documented(b emulator.BucketSnapshot) emulator.BucketSnapshot {
 	if b.Encryption == nil {
 		b.Encryption = &emulator.Encryption{Algorithm: "AES256"}
+	}
+	// Versioning cannot go back to never enabled: rollback suspends it.
+	if b.Versioning == "" {
+		b.Versioning = "Suspended"
 	}
 	return b
 }

@@ -22,7 +22,7 @@ func TestScopeMatchesSomething(t *testing.T) {
 		}
 		return p
 	}
-	const lock = "settings:\n  admin_lock:\n    principals: [\"arn:aws:iam::123456789012:role/BreakGlassAdmin\"]\n"
+	const lock = "settings:\n  admin_lock:\n    deny: [\"arn:aws:iam::123456789012:role/LegacyFullAdmin\"]\n"
 	e2e := filepath.Join(repoTestdata, "e2e.yaml")
 
 	cases := map[string]struct {

@@ -209,7 +209,7 @@ func (a *applier) trail(ctx context.Context, c plan.Change) (int, error) {
 // TrailKeyStatement lets CloudTrail encrypt the account's log files with
 // the key and describe it (AWS: "Configure AWS KMS key policies for
 // CloudTrail").
-func TrailKeyStatement(account string) json.RawMessage {
+func TrailKeyStatement(partition, account string) json.RawMessage {
 	return mustJSON(statement{
 		Sid:       settings.SidCloudTrailKey,
 		Effect:    "Allow",
@@ -217,17 +217,17 @@ func TrailKeyStatement(account string) json.RawMessage {
 		Action:    []string{"kms:GenerateDataKey*", "kms:DescribeKey"},
 		Resource:  "*",
 		Condition: map[string]map[string]string{
-			"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:" + account + ":trail/*"},
+			"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:" + partition + ":cloudtrail:*:" + account + ":trail/*"},
 		},
 	})
 }
 
 // trailKeyPolicy is the policy of a trail key the tool creates: the
 // account's root may administer it (AWS's default), CloudTrail may use it.
-func trailKeyPolicy(account string) string {
+func trailKeyPolicy(partition, account string) string {
 	root := mustJSON(statement{Sid: "EnableIAMUserPermissions", Effect: "Allow",
-		Principal: map[string]string{"AWS": "arn:aws:iam::" + account + ":root"}, Action: "kms:*", Resource: "*"})
-	return `{"Version":"2012-10-17","Statement":[` + string(root) + `,` + string(TrailKeyStatement(account)) + `]}`
+		Principal: map[string]string{"AWS": settings.AccountRootARN(partition, account)}, Action: "kms:*", Resource: "*"})
+	return `{"Version":"2012-10-17","Statement":[` + string(root) + `,` + string(TrailKeyStatement(partition, account)) + `]}`
 }
 
 // ensureTrailKey resolves the trail's key, creating it (when the reference
@@ -245,7 +245,7 @@ func (a *applier) ensureTrailKey(ctx context.Context, region, ref string) (setti
 		}
 		var raced bool
 		info, raced, err = a.createKey(region, func() (settings.KeyInfo, error) {
-			return a.p.CreateKeyWithPolicy(ctx, region, alias, TrailKeyDescription, trailKeyPolicy(a.account))
+			return a.p.CreateKeyWithPolicy(ctx, region, alias, TrailKeyDescription, trailKeyPolicy(a.partition(), a.account))
 		})
 		if err != nil || !raced {
 			return info, 0, err
@@ -266,7 +266,7 @@ func (a *applier) ensureTrailKey(ctx context.Context, region, ref string) (setti
 		return info, 0, err
 	}
 	cur := &settings.Policy{Raw: text}
-	set := map[string]json.RawMessage{settings.SidCloudTrailKey: TrailKeyStatement(a.account)}
+	set := map[string]json.RawMessage{settings.SidCloudTrailKey: TrailKeyStatement(a.partition(), a.account)}
 	if ownedInPlace(cur, set, nil) {
 		return info, 0, nil
 	}
@@ -289,7 +289,8 @@ func (a *applier) ensureTrailKey(ctx context.Context, region, ref string) (setti
 // "Amazon S3 bucket policy for CloudTrail"), limited to this account's
 // trail.
 func TrailBucketStatements(bucket, prefix, account, trailARN string) map[string]json.RawMessage {
-	logs := "arn:aws:s3:::" + bucket + "/"
+	partition := settings.PartitionOf(trailARN)
+	logs := settings.BucketARN(partition, bucket) + "/"
 	if prefix != "" {
 		logs += prefix + "/"
 	}
@@ -298,7 +299,7 @@ func TrailBucketStatements(bucket, prefix, account, trailARN string) map[string]
 	return map[string]json.RawMessage{
 		settings.SidCloudTrailAclCheck: mustJSON(statement{Sid: settings.SidCloudTrailAclCheck, Effect: "Allow",
 			Principal: map[string]string{"Service": "cloudtrail.amazonaws.com"}, Action: "s3:GetBucketAcl",
-			Resource: "arn:aws:s3:::" + bucket, Condition: cond}),
+			Resource: settings.BucketARN(partition, bucket), Condition: cond}),
 		settings.SidCloudTrailWrite: mustJSON(statement{Sid: settings.SidCloudTrailWrite, Effect: "Allow",
 			Principal: map[string]string{"Service": "cloudtrail.amazonaws.com"}, Action: "s3:PutObject",
 			Resource: logs, Condition: map[string]map[string]string{
@@ -321,7 +322,7 @@ func (a *applier) ensureTrailBucket(ctx context.Context, ref settings.BucketRef,
 	}
 	arn := t.ARN
 	if arn == "" {
-		arn = "arn:aws:cloudtrail:" + t.HomeRegion + ":" + a.account + ":trail/" + t.Name
+		arn = "arn:" + a.partition() + ":cloudtrail:" + t.HomeRegion + ":" + a.account + ":trail/" + t.Name
 	}
 	rec := a.bucketRecord(ref, settings.AspectPolicy, []settings.ControlID{settings.CloudTrailDataEvents})
 	return a.mergeBucketPolicy(ctx, ref, rec, TrailBucketStatements(ref.Name, t.S3KeyPrefix, a.account, arn), nil)

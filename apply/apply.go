@@ -323,6 +323,10 @@ func heldBack(c plan.Change) string {
 }
 
 // applier is one Apply run's shared state.
+// partition is the account's partition, from the caller's ARN: every ARN
+// the tool writes is built in it.
+func (a *applier) partition() string { return settings.PartitionOf(a.id.ARN) }
+
 type applier struct {
 	p       Provider
 	pl      *plan.Plan

@@ -30,19 +30,31 @@ func allowImpact(o *apply.Options) { o.AllowImpact = true }
 // sameAsBefore compares two snapshots, allowing the one difference AWS
 // imposes: a legacy bucket's unset default encryption cannot come back
 // (since 2023 S3 resets it to SSE-S3, with whatever it then says of SSE-C),
-// so rollback leaves SSE-S3 there.
+// so rollback leaves SSE-S3 there; and versioning, once enabled, can only
+// be suspended, never returned to "never enabled".
 func sameAsBefore(t *testing.T, before, after emulator.Snapshot) {
 	t.Helper()
 	for name, b := range before.Buckets {
-		a, ok := after.Buckets[name]
-		if ok && b.Encryption == nil && a.Encryption != nil && a.Encryption.Algorithm == "AES256" && a.Encryption.KMSKeyID == "" && !a.Encryption.BucketKeyEnabled {
-			a.Encryption = nil
-			after.Buckets[name] = a
+		if a, ok := after.Buckets[name]; ok {
+			after.Buckets[name] = asRestorable(b, a)
 		}
 	}
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("state after rollback differs from before apply (-before +after):\n%s", diff)
 	}
+}
+
+// asRestorable is a bucket's state after rollback with the differences
+// S3 itself cannot undo erased: an unset default encryption comes back as
+// SSE-S3, and versioning that was never enabled comes back Suspended.
+func asRestorable(before, after emulator.BucketSnapshot) emulator.BucketSnapshot {
+	if before.Encryption == nil && after.Encryption != nil && after.Encryption.Algorithm == "AES256" && after.Encryption.KMSKeyID == "" && !after.Encryption.BucketKeyEnabled {
+		after.Encryption = nil
+	}
+	if before.Versioning == "" && after.Versioning == "Suspended" {
+		after.Versioning = ""
+	}
+	return after
 }
 
 func TestApplyConvergesKeepsForeignAndRollsBack(t *testing.T) {
@@ -156,6 +168,9 @@ func TestApplyConvergesKeepsForeignAndRollsBack(t *testing.T) {
 		now := e.observe(name, b.Region)
 		if name == "legacy-archive" {
 			now.Encryption, b.Encryption = nil, nil
+		}
+		if b.Versioning == nil && now.Versioning != nil && now.Versioning.Status == settings.VersioningSuspended {
+			now.Versioning = nil // S3 can only suspend versioning
 		}
 		if diff := cmp.Diff(b, now); diff != "" {
 			t.Errorf("%s observed after rollback differs (-before +after):\n%s", name, diff)
@@ -350,6 +365,11 @@ func (w *writeRecorder) PutNotifications(ctx context.Context, ref settings.Bucke
 	return w.Provider.PutNotifications(ctx, ref, v)
 }
 
+func (w *writeRecorder) PutVersioning(ctx context.Context, ref settings.BucketRef, v *settings.VersioningConfig) error {
+	w.check(apply.KindBucket, ref.Name, string(settings.AspectVersioning))
+	return w.Provider.PutVersioning(ctx, ref, v)
+}
+
 func (w *writeRecorder) PutTopicPolicy(ctx context.Context, arn, policy string) error {
 	w.check(apply.KindTopic, "", string(settings.AspectPolicy))
 	return w.Provider.PutTopicPolicy(ctx, arn, policy)
@@ -483,7 +503,7 @@ func TestApplyRefusesBeforeFirstWrite(t *testing.T) {
 	mp := bucketPlan(t, p, "modern-default")
 	for i, c := range mp.Changes {
 		if c.Control == settings.AdminPolicyLock {
-			mp.Changes[i].After = plan.AdminLockStatement("modern-default", []string{"arn:aws:iam::123456789012:role/Ops"})
+			mp.Changes[i].After = plan.AdminLockStatement("modern-default", plan.AdminLock{Principals: []string{"arn:aws:iam::123456789012:role/Ops"}})
 		}
 	}
 	e.srv.ResetCalls()
@@ -605,11 +625,7 @@ func TestApplyCreatesSharedResourcesOnce(t *testing.T) {
 		t.Errorf("rollback deleted something it created: %d keys %d topics %d buckets", len(after.KMSKeys), len(after.Topics), len(after.BucketList))
 	}
 	for name, b := range before.Buckets {
-		a := after.Buckets[name]
-		if b.Encryption == nil && a.Encryption != nil && a.Encryption.Algorithm == "AES256" && a.Encryption.KMSKeyID == "" {
-			a.Encryption = nil
-		}
-		if diff := cmp.Diff(b, a); diff != "" {
+		if diff := cmp.Diff(b, asRestorable(b, after.Buckets[name])); diff != "" {
 			t.Errorf("%s after rollback (-before +after):\n%s", name, diff)
 		}
 	}
@@ -666,6 +682,10 @@ func (c *crashProvider) PutPolicy(ctx context.Context, ref settings.BucketRef, v
 
 func (c *crashProvider) PutNotifications(ctx context.Context, ref settings.BucketRef, v *settings.Notifications) error {
 	return c.gate(ctx, func(ctx context.Context) error { return c.Provider.PutNotifications(ctx, ref, v) })
+}
+
+func (c *crashProvider) PutVersioning(ctx context.Context, ref settings.BucketRef, v *settings.VersioningConfig) error {
+	return c.gate(ctx, func(ctx context.Context) error { return c.Provider.PutVersioning(ctx, ref, v) })
 }
 
 func (c *crashProvider) PutTopicPolicy(ctx context.Context, arn, policy string) error {

@@ -285,6 +285,7 @@ type changeSet struct {
 	encryption *settings.Encryption // default_encryption's after
 	sseC       *settings.Encryption // block_sse_c's after
 	logging    *settings.Logging
+	versioning *settings.VersioningConfig
 	// policy holds tls_only's and admin_policy_lock's statements by Sid
 	// (nil: remove it).
 	policy       map[settings.ControlID]json.RawMessage
@@ -325,6 +326,7 @@ func (a *applier) applyChanges(ctx context.Context, ref settings.BucketRef, bp p
 		{[]settings.ControlID{settings.ObjectOwnership}, w.ownership},
 		{[]settings.ControlID{settings.DefaultEncryption, settings.BlockSSEC}, w.encryption},
 		{[]settings.ControlID{settings.AccessLogging}, w.logging},
+		{[]settings.ControlID{settings.Versioning}, w.versioning},
 		{[]settings.ControlID{settings.EventNotifications}, w.notifications},
 		{[]settings.ControlID{settings.BlockPublicAccess}, w.publicAccessBlock},
 	}
@@ -419,6 +421,10 @@ func (cs *changeSet) add(ref settings.BucketRef, c plan.Change) error {
 			err = fmt.Errorf("the statement's Sid is %q, not %q", s.Sid, sid)
 		default:
 			cs.policy[c.Control] = c.After
+		}
+	case settings.Versioning:
+		if err = json.Unmarshal(c.After, &cs.versioning); err == nil && (cs.versioning == nil || cs.versioning.Status != settings.VersioningEnabled) {
+			err = errors.New("the only versioning the tool writes is Enabled")
 		}
 	case settings.EventNotifications:
 		if err = json.Unmarshal(c.After, &cs.notification); err == nil && cs.notification != nil && cs.notification.ID != settings.NotificationID {

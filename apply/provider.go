@@ -33,6 +33,9 @@ type Provider interface {
 	PutLogging(ctx context.Context, ref settings.BucketRef, v *settings.Logging) error
 	PutPolicy(ctx context.Context, ref settings.BucketRef, v *settings.Policy) error
 	PutNotifications(ctx context.Context, ref settings.BucketRef, v *settings.Notifications) error
+	// PutVersioning sets the versioning status (never MFA delete); nil
+	// is refused, since S3 can only suspend versioning.
+	PutVersioning(ctx context.Context, ref settings.BucketRef, v *settings.VersioningConfig) error
 
 	// CreateBucket creates a bucket with S3's modern defaults (all four
 	// Block Public Access flags, BucketOwnerEnforced, SSE-S3); created is

@@ -42,15 +42,15 @@ func mustJSON(v any) json.RawMessage {
 // s3:PutObject under the log prefix, for any source bucket of the account.
 // One statement serves every source bucket, so the policy does not grow
 // with the number of buckets that log.
-func LogDeliveryStatement(target, prefix, account string) json.RawMessage {
+func LogDeliveryStatement(partition, target, prefix, account string) json.RawMessage {
 	return mustJSON(statement{
 		Sid:       settings.SidServerAccessLogs,
 		Effect:    "Allow",
 		Principal: map[string]string{"Service": "logging.s3.amazonaws.com"},
 		Action:    "s3:PutObject",
-		Resource:  "arn:aws:s3:::" + target + "/" + prefix + "*",
+		Resource:  settings.BucketARN(partition, target) + "/" + prefix + "*",
 		Condition: map[string]map[string]string{
-			"ArnLike":      {"aws:SourceArn": "arn:aws:s3:::*"},
+			"ArnLike":      {"aws:SourceArn": settings.BucketARN(partition, "*")},
 			"StringEquals": {"aws:SourceAccount": account},
 		},
 	})
@@ -59,6 +59,7 @@ func LogDeliveryStatement(target, prefix, account string) json.RawMessage {
 // TopicPublishStatement is the topic's grant to S3: SNS:Publish from any
 // bucket of the account.
 func TopicPublishStatement(topicARN, account string) json.RawMessage {
+	partition := settings.PartitionOf(topicARN)
 	return mustJSON(statement{
 		Sid:       settings.SidAllowS3Publish,
 		Effect:    "Allow",
@@ -66,7 +67,7 @@ func TopicPublishStatement(topicARN, account string) json.RawMessage {
 		Action:    "SNS:Publish",
 		Resource:  topicARN,
 		Condition: map[string]map[string]string{
-			"ArnLike":      {"aws:SourceArn": "arn:aws:s3:::*"},
+			"ArnLike":      {"aws:SourceArn": settings.BucketARN(partition, "*")},
 			"StringEquals": {"aws:SourceAccount": account},
 		},
 	})
@@ -250,7 +251,7 @@ func (a *applier) mergeTopicPolicy(ctx context.Context, source settings.BucketRe
 // writeLogGrant lets log delivery write to the log bucket target under
 // prefix, for source's logging (see grantOnce, as for the topic).
 func (a *applier) writeLogGrant(ctx context.Context, source, target settings.BucketRef, prefix string) (int, error) {
-	set := map[string]json.RawMessage{settings.SidServerAccessLogs: LogDeliveryStatement(target.Name, prefix, a.account)}
+	set := map[string]json.RawMessage{settings.SidServerAccessLogs: LogDeliveryStatement(a.partition(), target.Name, prefix, a.account)}
 	return a.grantOnce("bucket:"+target.Name, set, func() (int, error) {
 		rec := a.bucketRecord(target, settings.AspectPolicy, []settings.ControlID{settings.AccessLogging})
 		rec.For = source.Name

@@ -26,7 +26,7 @@ type RollbackStep struct {
 // restorable lists the documents rollback knows how to put back.
 var restorable = map[string][]settings.Aspect{
 	KindBucket: {settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
-		settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications},
+		settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications, settings.AspectVersioning},
 	KindTopic:   {settings.AspectPolicy},
 	KindKey:     {settings.AspectPolicy},
 	KindAccount: {settings.AspectPublicAccessBlock},
@@ -139,6 +139,8 @@ func aspectName(r Record) string {
 		return "trail"
 	case settings.AspectNotifications:
 		return "event notifications"
+	case settings.AspectVersioning:
+		return "versioning"
 	}
 	return r.Aspect
 }
@@ -188,6 +190,8 @@ func describeRestore(r, end Record) string {
 				to = "to off"
 			case settings.AspectEncryption:
 				to = "to SSE-S3 without an SSE-C block, the nearest to the rule it did not have (default encryption cannot be turned off since 2023)"
+			case settings.AspectVersioning:
+				to = "to Suspended (S3 cannot return a bucket to never versioned; objects keep the versions written meanwhile)"
 			default:
 				to = "to not configured (delete)"
 			}
@@ -490,6 +494,13 @@ func (rb *rollback) bucket(ctx context.Context, r Record) error {
 		return restoreMerged(ctx, rb, r, settings.AspectPolicy,
 			func(st *settings.BucketState) *settings.Policy { return st.Policy },
 			restorePolicyTarget, samePolicyText, p.PutPolicy)
+	case settings.AspectVersioning:
+		// S3 cannot take a bucket back to "never versioned": a bucket
+		// that was not versioned before is suspended, which is as off as
+		// S3 allows. One that was Enabled before was never written.
+		return restoreWhole(ctx, rb, r, settings.AspectVersioning,
+			func(st *settings.BucketState) *settings.VersioningConfig { return st.Versioning },
+			sameVersioning, p.PutVersioning, &settings.VersioningConfig{Status: settings.VersioningSuspended})
 	case settings.AspectNotifications:
 		return restoreMerged(ctx, rb, r, settings.AspectNotifications,
 			func(st *settings.BucketState) *settings.Notifications { return st.Notifications },
@@ -675,4 +686,16 @@ func (rb *rollback) account(ctx context.Context, r Record) error {
 		})
 	}
 	return fmt.Errorf("cannot restore kind %q", r.Kind)
+}
+
+// sameVersioning compares versioning as S3 can restore it: never enabled
+// and Suspended are both off.
+func sameVersioning(a, b *settings.VersioningConfig) bool {
+	off := func(v *settings.VersioningConfig) settings.VersioningConfig {
+		if v == nil {
+			return settings.VersioningConfig{Status: settings.VersioningSuspended}
+		}
+		return *v
+	}
+	return off(a) == off(b)
 }

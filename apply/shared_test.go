@@ -165,7 +165,7 @@ func grantsInPlace(t *testing.T, sc *emulator.Scenario) {
 	topic.Policy = merge(string(topic.Policy), settings.SidAllowS3Publish, apply.TopicPublishStatement(arn, sc.AccountID))
 	for i := range sc.Buckets {
 		if b := &sc.Buckets[i]; b.Name == emulator.GeneratedLogBucket(sharedRegion) {
-			b.Policy = merge(string(b.Policy), settings.SidServerAccessLogs, apply.LogDeliveryStatement(b.Name, "s3/", sc.AccountID))
+			b.Policy = merge(string(b.Policy), settings.SidServerAccessLogs, apply.LogDeliveryStatement("aws", b.Name, "s3/", sc.AccountID))
 		}
 	}
 }

@@ -136,6 +136,15 @@ func (w *bucketWrites) publicAccessBlock(ctx context.Context, controls []setting
 		equalPtr[settings.PublicAccessBlock], w.a.p.PutPublicAccessBlock)(ctx, controls)
 }
 
+// versioning turns versioning on. MFA delete is part of the compared value
+// (the plan copied it from before) so that a bucket whose MFA delete was
+// switched since the plan is stale rather than refused by S3.
+func (w *bucketWrites) versioning(ctx context.Context, controls []settings.ControlID) (int, error) {
+	return whole(w, settings.Versioning, settings.AspectVersioning, w.cs.versioning,
+		func(st *settings.BucketState) *settings.VersioningConfig { return st.Versioning },
+		equalPtr[settings.VersioningConfig], w.a.p.PutVersioning)(ctx, controls)
+}
+
 func (w *bucketWrites) ownership(ctx context.Context, controls []settings.ControlID) (int, error) {
 	return whole(w, settings.ObjectOwnership, settings.AspectOwnership, w.cs.ownership,
 		func(st *settings.BucketState) *settings.Ownership { return st.Ownership },

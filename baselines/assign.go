@@ -79,3 +79,9 @@ func (c *Config) InRegion(region string) bool {
 func ExpandTemplate(tmpl, account, region string) string {
 	return strings.NewReplacer(accountPlaceholder, account, regionPlaceholder, region).Replace(tmpl)
 }
+
+// ExpandPrincipal fills an admin_lock.deny entry in for one account of a
+// partition (aws, aws-us-gov, aws-cn).
+func ExpandPrincipal(tmpl, account, partition string) string {
+	return strings.NewReplacer(accountPlaceholder, account, partitionPlaceholder, partition).Replace(tmpl)
+}

@@ -16,20 +16,22 @@ import (
 
 // Default settings. The demo and the tests rely on these exact names.
 const (
-	DefaultLogTarget    = "s3baseline-logs-{account}-{region}"
-	DefaultLogPrefix    = "s3/"
-	DefaultKMSKey       = "alias/s3baseline"
-	DefaultTopic        = "s3baseline-events"
-	DefaultTrailName    = "s3baseline-data-events"
-	DefaultTrailBucket  = "s3baseline-cloudtrail-{account}"
-	DefaultTrailKMSKey  = "alias/s3baseline-cloudtrail"
-	DefaultTrailRegion  = "us-east-1"
-	DefaultConfigFile   = "s3baseline.yaml"
-	dateLayout          = "2006-01-02"
-	accountPlaceholder  = "{account}"
-	regionPlaceholder   = "{region}"
-	defaultEventCreated = "s3:ObjectCreated:*"
-	defaultEventRemoved = "s3:ObjectRemoved:*"
+	DefaultLogTarget   = "s3baseline-logs-{account}-{region}"
+	DefaultLogPrefix   = "s3/"
+	DefaultKMSKey      = "alias/s3baseline"
+	DefaultTopic       = "s3baseline-events"
+	DefaultTrailName   = "s3baseline-data-events"
+	DefaultTrailBucket = "s3baseline-cloudtrail-{account}"
+	DefaultTrailKMSKey = "alias/s3baseline-cloudtrail"
+	DefaultTrailRegion = "us-east-1"
+	DefaultConfigFile  = "s3baseline.yaml"
+	dateLayout         = "2006-01-02"
+	accountPlaceholder = "{account}"
+	regionPlaceholder  = "{region}"
+	// partitionPlaceholder is the account's partition in admin_lock.deny.
+	partitionPlaceholder = "{partition}"
+	defaultEventCreated  = "s3:ObjectCreated:*"
+	defaultEventRemoved  = "s3:ObjectRemoved:*"
 )
 
 // DefaultConfig is the configuration without a file: no default baseline
@@ -49,7 +51,7 @@ func DefaultConfig() *Config {
 				Events:      []string{defaultEventCreated, defaultEventRemoved},
 				CreateTopic: true,
 			},
-			AdminLock: AdminLockSettings{Principals: []string{}},
+			AdminLock: AdminLockSettings{Deny: []string{}},
 			CloudTrail: CloudTrailSettings{TrailName: DefaultTrailName, Bucket: DefaultTrailBucket,
 				KMSKey: DefaultTrailKMSKey, Region: DefaultTrailRegion},
 		},
@@ -91,7 +93,7 @@ var (
 	loggingKeys       = []string{"target_bucket", "target_prefix", "create_target"}
 	encryptionKeys    = []string{"kms_key", "create_key"}
 	notificationsKeys = []string{"topic", "events", "create_topic"}
-	adminLockKeys     = []string{"principals"}
+	adminLockKeys     = []string{"deny", "actions", "principals"}
 	cloudTrailKeys    = []string{"trail_name", "bucket", "kms_key", "region"}
 	ruleKeys          = []string{"match", "match_tags", "baseline", "exempt", "reason", "until"}
 )
@@ -107,8 +109,14 @@ type configReader struct {
 	// Template nodes are checked once the regions are known, wherever in
 	// the file they were.
 	logTarget, trailBucket *yaml.Node
-	// lines become Config.Lines.
-	lines map[string]int
+	// lines become Config.Lines, warnings Config.Warnings.
+	lines    map[string]int
+	warnings []string
+}
+
+// warnf records a warning about key at node n, in the form of an error line.
+func (r *configReader) warnf(n *yaml.Node, key, format string, args ...any) {
+	r.warnings = append(r.warnings, (&FileError{File: r.file, Line: n.Line, Key: key, Err: fmt.Errorf(format, args...)}).Error())
 }
 
 // line records the line of key for Config.Lines.
@@ -159,6 +167,7 @@ func parseConfig(file string, data []byte, baseDir string, o LoadOptions) (*Conf
 	})
 	r.checkTemplates(c)
 	c.Lines = r.lines
+	c.Warnings = r.warnings
 	if err := r.err(); err != nil {
 		return nil, err
 	}
@@ -261,11 +270,25 @@ func (r *configReader) settings(n *yaml.Node, key string, s *Settings) {
 				}
 			})
 		case "admin_lock":
-			r.fields(v, key, adminLockKeys, func(name string, _, v *yaml.Node) {
+			var denyNode *yaml.Node
+			r.fields(v, key, adminLockKeys, func(name string, k, v *yaml.Node) {
 				key := join(key, name)
-				r.line(key, v)
-				if p, ok := r.strList(v, key, checkPrincipal); ok {
-					s.AdminLock.Principals = p
+				switch name {
+				case "deny", "principals":
+					if denyNode != nil {
+						r.errorf(k, key, "settings.admin_lock has both deny and principals (the old name of deny): keep deny")
+						return
+					}
+					denyNode = v
+					r.line("settings.admin_lock.deny", v)
+					if name == "principals" {
+						r.warnf(k, key, "deprecated: rename it deny (the principals the lock denies); principals will stop working in the next release")
+					}
+					if p, ok := r.strList(v, key, checkPrincipalTemplate); ok {
+						s.AdminLock.Deny = p
+					}
+				case "actions":
+					r.checkedStr(v, key, checkAdminActions, &s.AdminLock.Actions)
 				}
 			})
 		case "cloudtrail":
@@ -443,7 +466,7 @@ func (r *configReader) exempt(n *yaml.Node, key string) []settings.ControlID {
 // principals it denies, or every bucket under it would fail alike. It is
 // one error naming the file and the key (or, with no file, the flag).
 func (c *Config) CheckSettings() error {
-	if len(c.Settings.AdminLock.Principals) > 0 {
+	if len(c.Settings.AdminLock.Deny) > 0 {
 		return nil
 	}
 	var need *Baseline
@@ -457,11 +480,11 @@ func (c *Config) CheckSettings() error {
 		return nil
 	}
 	msg := fmt.Errorf("empty, but baseline %s enforces %s, a Deny of bucket-policy changes to these principals: "+
-		"list the administrators to lock out (e.g. arn:aws:iam::123456789012:role/OpsAdmin)", need.Name, settings.AdminPolicyLock)
+		"list the administrators to lock out (e.g. arn:aws:iam::{account}:role/OpsAdmin)", need.Name, settings.AdminPolicyLock)
 	if c.Path == "" {
-		return fmt.Errorf("--baseline %s: settings.admin_lock.principals in %s (--config) is %w", need.Name, DefaultConfigFile, msg)
+		return fmt.Errorf("--baseline %s: settings.admin_lock.deny in %s (--config) is %w", need.Name, DefaultConfigFile, msg)
 	}
-	return &FileError{File: c.Path, Line: c.Line("settings.admin_lock.principals"), Key: "settings.admin_lock.principals", Err: msg}
+	return &FileError{File: c.Path, Line: c.Line("settings.admin_lock.deny"), Key: "settings.admin_lock.deny", Err: msg}
 }
 
 // baselinesInUse are the default baseline and every rule's, default first.

@@ -29,8 +29,10 @@ settings:
     topic: "s3baseline-events"          # name (per region) or ARN
     events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
     create_topic: true
-  admin_lock:
-    principals: ["arn:aws:iam::123456789012:role/BreakGlassAdmin"]
+  admin_lock:                           # the source guide: deny these administrators the bucket policy
+    deny: ["arn:aws:iam::{account}:role/OpsAdmin"]   # (was ` + "`principals`" + `, still read, deprecated)
+    actions: policy                     # policy (Put/Get/DeleteBucketPolicy) | configuration (also BPA,
+                                        # encryption, logging, ownership, ACL, notifications)
   cloudtrail:
     trail_name: "s3baseline-data-events"
     bucket: "acme-cloudtrail-{account}"
@@ -58,7 +60,7 @@ func TestDefaultConfig(t *testing.T) {
 			Logging:       LoggingSettings{TargetBucket: "s3baseline-logs-{account}-{region}", TargetPrefix: "s3/", CreateTarget: true},
 			Encryption:    EncryptionSettings{KMSKey: "alias/s3baseline", CreateKey: true},
 			Notifications: NotificationSettings{Topic: "s3baseline-events", Events: []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}, CreateTopic: true},
-			AdminLock:     AdminLockSettings{Principals: []string{}},
+			AdminLock:     AdminLockSettings{Deny: []string{}},
 			CloudTrail: CloudTrailSettings{TrailName: "s3baseline-data-events", Bucket: "s3baseline-cloudtrail-{account}",
 				KMSKey: "alias/s3baseline-cloudtrail", Region: "us-east-1"},
 		},
@@ -85,12 +87,12 @@ func TestLoadConfig(t *testing.T) {
 				c.Baseline = high
 				c.Regions = []string{"us-east-1", "eu-west-1"}
 				c.Settings.Logging.TargetBucket = "acme-s3-access-logs-{account}-{region}"
-				c.Settings.AdminLock.Principals = []string{"arn:aws:iam::123456789012:role/BreakGlassAdmin"}
+				c.Settings.AdminLock = AdminLockSettings{Deny: []string{"arn:aws:iam::{account}:role/OpsAdmin"}, Actions: AdminLockPolicy}
 				c.Settings.CloudTrail.Bucket = "acme-cloudtrail-{account}"
 				c.Rules = []Rule{
-					{Match: "public-downloads-*", Baseline: low, Reason: "public download site, approved in SEC-142", Line: 21},
+					{Match: "public-downloads-*", Baseline: low, Reason: "public download site, approved in SEC-142", Line: 23},
 					{MatchTags: map[string]string{"team": "analytics"}, Exempt: []settings.ControlID{settings.EventNotifications},
-						Reason: "analytics pipeline owns its own notifications", Until: date("2027-06-30"), Line: 24},
+						Reason: "analytics pipeline owns its own notifications", Until: date("2027-06-30"), Line: 26},
 				}
 			},
 		},
@@ -106,13 +108,13 @@ func TestLoadConfig(t *testing.T) {
   notifications:
     events: ["s3:ObjectCreated:Put"]
   admin_lock:
-    principals: ["123456789012", "arn:aws:iam::123456789012:root", "arn:aws-us-gov:iam::123456789012:user/ops"]
+    deny: ["123456789012", "arn:aws:iam::123456789012:root", "arn:aws-us-gov:iam::123456789012:user/ops"]
 `,
 			want: func(c *Config) {
 				c.Settings.Logging.TargetPrefix = "logs/"
 				c.Settings.Logging.CreateTarget = false
 				c.Settings.Notifications.Events = []string{"s3:ObjectCreated:Put"}
-				c.Settings.AdminLock.Principals = []string{"123456789012", "arn:aws:iam::123456789012:root", "arn:aws-us-gov:iam::123456789012:user/ops"}
+				c.Settings.AdminLock.Deny = []string{"123456789012", "arn:aws:iam::123456789012:root", "arn:aws-us-gov:iam::123456789012:user/ops"}
 			},
 		},
 		"null values": {
@@ -353,11 +355,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		},
 		"bad principal": {
 			file: "settings:\n  admin_lock:\n    principals:\n      - arn:aws:iam::123456789012:role/Admin\n      - \"*\"\n",
-			want: `cfg.yaml:5: settings.admin_lock.principals[1]: "*" is not an IAM principal (want arn:aws:iam::<12 digits>:role/..., :user/..., :root, or a 12-digit account id)`,
+			want: `cfg.yaml:5: settings.admin_lock.principals[1]: "*" is not an IAM principal (want arn:aws:iam::{account}:role/..., arn:{partition}:iam::<12 digits>:user/..., :root, or an account id)`,
 		},
 		"session principal": {
 			file: "settings:\n  admin_lock:\n    principals: [\"arn:aws:sts::123456789012:assumed-role/Admin/alice\"]\n",
-			want: `cfg.yaml:3: settings.admin_lock.principals[0]: "arn:aws:sts::123456789012:assumed-role/Admin/alice" is not an IAM principal (want arn:aws:iam::<12 digits>:role/..., :user/..., :root, or a 12-digit account id)`,
+			want: `cfg.yaml:3: settings.admin_lock.principals[0]: "arn:aws:sts::123456789012:assumed-role/Admin/alice" is not an IAM principal (want arn:aws:iam::{account}:role/..., arn:{partition}:iam::<12 digits>:user/..., :root, or an account id)`,
 		},
 		"target bucket upper case": {
 			file: "settings:\n  logging:\n    target_bucket: Acme-Logs-{account}-{region}\n",
@@ -512,19 +514,19 @@ func TestCheckSettings(t *testing.T) {
 		"medium without":       {reason: "medium has no admin_policy_lock", file: "baseline: medium\n"},
 		"high without": {reason: "the key is absent: the file and key are named",
 			file: "baseline: high\n",
-			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high enforces admin_policy_lock, a Deny of bucket-policy changes to these principals: list the administrators to lock out (e.g. arn:aws:iam::123456789012:role/OpsAdmin)"},
+			want: "cfg.yaml: settings.admin_lock.deny: empty, but baseline high enforces admin_policy_lock, a Deny of bucket-policy changes to these principals: list the administrators to lock out (e.g. arn:aws:iam::{account}:role/OpsAdmin)"},
 		"high with an empty list": {reason: "the empty list's line is named",
 			file: "baseline: high\nsettings:\n  admin_lock:\n    principals: []\n",
-			want: "cfg.yaml:4: settings.admin_lock.principals: empty, but baseline high enforces admin_policy_lock"},
+			want: "cfg.yaml:4: settings.admin_lock.deny: empty, but baseline high enforces admin_policy_lock"},
 		"a rule's high": {reason: "a rule's baseline needs the principals too",
 			file: "baseline: low\nbuckets:\n  - match: \"vault-*\"\n    baseline: high\n",
-			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high enforces"},
+			want: "cfg.yaml: settings.admin_lock.deny: empty, but baseline high enforces"},
 		"--baseline high over the file": {reason: "the flag's baseline is judged with the file's settings",
 			file: "baseline: low\n", baseline: "high",
-			want: "cfg.yaml: settings.admin_lock.principals: empty, but baseline high"},
+			want: "cfg.yaml: settings.admin_lock.deny: empty, but baseline high"},
 		"--baseline high, no file": {reason: "with no file the flag is named, and where to set the list",
 			baseline: "high",
-			want:     "--baseline high: settings.admin_lock.principals in s3baseline.yaml (--config) is empty, but baseline high enforces"},
+			want:     "--baseline high: settings.admin_lock.deny in s3baseline.yaml (--config) is empty, but baseline high enforces"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -550,5 +552,34 @@ func TestCheckSettings(t *testing.T) {
 				t.Errorf("%s: more than one line: %q", tc.reason, got)
 			}
 		})
+	}
+}
+
+// The old name of admin_lock.deny still loads, with a warning that names
+// the file, line and key; both names at once is an error.
+func TestAdminLockPrincipalsDeprecated(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "s3baseline.yaml", "settings:\n  admin_lock:\n    principals: [\"arn:aws:iam::{account}:role/OpsAdmin\"]\n    actions: configuration\n")
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(AdminLockSettings{Deny: []string{"arn:aws:iam::{account}:role/OpsAdmin"}, Actions: AdminLockConfiguration}, c.Settings.AdminLock); diff != "" {
+		t.Errorf("admin_lock -want +got:\n%s", diff)
+	}
+	want := path + ":3: settings.admin_lock.principals: deprecated: rename it deny"
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0], want) {
+		t.Errorf("warnings %q, want one starting %q", c.Warnings, want)
+	}
+	both := writeFile(t, dir, "both.yaml", "settings:\n  admin_lock:\n    deny: [\"111122223333\"]\n    principals: [\"111122223333\"]\n")
+	if _, err := LoadConfig(both); err == nil || !strings.Contains(err.Error(), "both deny and principals") {
+		t.Errorf("deny and principals together: error %v", err)
+	}
+	bad := writeFile(t, dir, "bad.yaml", "settings:\n  admin_lock:\n    deny: [\"arn:aws:iam::{region}:role/X\"]\n    actions: everything\n")
+	_, err = LoadConfig(bad)
+	for _, w := range []string{`bad.yaml:3: settings.admin_lock.deny[0]: "arn:aws:iam::{region}:role/X": a principal is global`, `bad.yaml:4: settings.admin_lock.actions: "everything" is not policy or configuration`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v, want a line %q", err, w)
+		}
 	}
 }

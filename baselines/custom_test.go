@@ -60,14 +60,15 @@ controls:
 remove: [cloudtrail_data_events]
 `,
 			want: []string{"block_public_access=enforce", "object_ownership=enforce", "default_encryption=enforce",
-				"block_sse_c=enforce", "access_logging=enforce", "tls_only=enforce", "admin_policy_lock=enforce",
-				"event_notifications=report", "iam_mfa=report"},
+				"block_sse_c=enforce", "access_logging=enforce", "versioning=report", "tls_only=enforce", "admin_policy_lock=enforce",
+				"event_notifications=report", "lifecycle=report", "acl_grants=report", "cross_account_policy=report",
+				"access_point_bpa=report", "mrap_bpa=report", "iam_mfa=report"},
 			encryption: EncryptSSEKMS,
 		},
 		"extends with own encryption": {
 			reason:     "encryption overrides the inherited level",
 			file:       "name: strict-low\nextends: low\nencryption: customer-key\n",
-			want:       []string{"default_encryption=enforce", "access_logging=enforce", "iam_mfa=report"},
+			want:       []string{"default_encryption=enforce", "access_logging=enforce", "acl_grants=report", "iam_mfa=report"},
 			encryption: EncryptCustomerKey,
 		},
 		"standalone": {
@@ -222,7 +223,7 @@ func TestLoadErrors(t *testing.T) {
 			want: `pci.yaml:4: remove[0]: want a string, got a mapping`,
 		},
 		"no controls": {
-			file: "name: pci\nextends: low\nremove: [access_logging, default_encryption, iam_mfa]\n",
+			file: "name: pci\nextends: low\nremove: [access_logging, default_encryption, acl_grants, iam_mfa]\n",
 			want: `pci.yaml:1: controls: the baseline has no controls`,
 		},
 		"two documents": {

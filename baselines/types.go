@@ -68,6 +68,9 @@ type Config struct {
 	// loading (a region or the admin list the plan finds wrong). Empty for
 	// a config that did not come from a file, or came from a saved plan.
 	Lines map[string]int `json:"-"`
+	// Warnings are what the file says that still works but should change
+	// (a deprecated key), one line each, naming the file and key.
+	Warnings []string `json:"-"`
 }
 
 // Line is the line of the config file with key (a path like
@@ -108,8 +111,23 @@ type NotificationSettings struct {
 
 // AdminLockSettings configure admin_policy_lock.
 type AdminLockSettings struct {
-	Principals []string `json:"principals"`
+	// Deny are the principals the lock denies: IAM role or user ARNs,
+	// account roots or account ids, with {account} (and {partition})
+	// templates that each account of an organization fills in. They are
+	// the overly permissive administrators of the source guide, never a
+	// break-glass role.
+	Deny []string `json:"deny"`
+	// Actions is AdminLockPolicy (the source guide's three bucket-policy
+	// actions; the default) or AdminLockConfiguration (every action that
+	// can weaken the bucket's configuration).
+	Actions string `json:"actions,omitempty"`
 }
+
+// admin_lock.actions values.
+const (
+	AdminLockPolicy        = "policy"
+	AdminLockConfiguration = "configuration"
+)
 
 // CloudTrailSettings configure cloudtrail_data_events.
 type CloudTrailSettings struct {

@@ -35,6 +35,27 @@ func checkPrincipal(s string) error {
 	return nil
 }
 
+// checkPrincipalTemplate is checkPrincipal for admin_lock.deny, whose
+// entries may hold {account} and {partition}, filled in per account
+// (ExpandPrincipal).
+func checkPrincipalTemplate(s string) error {
+	if strings.Contains(s, regionPlaceholder) {
+		return fmt.Errorf("%q: a principal is global; {region} has no meaning in it", s)
+	}
+	if err := checkPrincipal(ExpandPrincipal(s, "123456789012", "aws")); err != nil {
+		return fmt.Errorf("%q is not an IAM principal (want arn:aws:iam::{account}:role/..., arn:{partition}:iam::<12 digits>:user/..., :root, or an account id)", s)
+	}
+	return nil
+}
+
+// checkAdminActions accepts admin_lock.actions.
+func checkAdminActions(s string) error {
+	if s != AdminLockPolicy && s != AdminLockConfiguration {
+		return fmt.Errorf("%q is not policy or configuration", s)
+	}
+	return nil
+}
+
 // SNS topic names are 1-256 of letters, digits, '-' and '_'; an ARN names a
 // topic in another account or region.
 var (

@@ -35,7 +35,7 @@ const configYAML = configNamesYAML + tagRule
 const configNamesYAML = `baseline: high
 settings:
   admin_lock:
-    principals: ["` + emulator.GeneratedAdminRole + `"]
+    deny: ["` + emulator.GeneratedAdminRole + `"]
 buckets:
   - match: "public-downloads-*"
     baseline: low

@@ -85,11 +85,23 @@ var renamed = map[string]map[string]string{
 		// API_ListObjectsV2, Permissions: "You must have permission to
 		// perform the s3:ListBucket action."
 		"ListObjectsV2": "ListBucket",
+		// API_GetBucketLifecycleConfiguration: "a user must have the
+		// s3:GetLifecycleConfiguration permission"; API_GetObjectLockConfiguration
+		// (Service Authorization Reference): s3:GetBucketObjectLockConfiguration.
+		"GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+		"GetObjectLockConfiguration":      "GetBucketObjectLockConfiguration",
 	},
 	"s3control": {
-		"GetPublicAccessBlock":    "GetAccountPublicAccessBlock",
-		"PutPublicAccessBlock":    "PutAccountPublicAccessBlock",
-		"DeletePublicAccessBlock": "PutAccountPublicAccessBlock",
+		// Access points and Multi-Region Access Points are authorized by
+		// s3:ListAccessPoints, s3:GetAccessPoint and
+		// s3:ListMultiRegionAccessPoints (API_control_ListAccessPoints,
+		// API_control_GetAccessPoint, API_control_ListMultiRegionAccessPoints).
+		"ListAccessPoints":            "ListAccessPoints",
+		"GetAccessPoint":              "GetAccessPoint",
+		"ListMultiRegionAccessPoints": "ListMultiRegionAccessPoints",
+		"GetPublicAccessBlock":        "GetAccountPublicAccessBlock",
+		"PutPublicAccessBlock":        "PutAccountPublicAccessBlock",
+		"DeletePublicAccessBlock":     "PutAccountPublicAccessBlock",
 	},
 }
 
@@ -108,6 +120,7 @@ var sameName = map[string][]string{
 		"GetBucketTagging", "PutBucketTagging",
 		"GetBucketWebsite",
 		"GetBucketAcl",
+		"GetBucketVersioning", "PutBucketVersioning",
 		// Objects of the journal bucket. A conditional write with
 		// If-Match needs s3:GetObject as well as s3:PutObject, a
 		// conditional delete with an ETag s3:GetObject as well as
@@ -1135,7 +1148,7 @@ func TestDeriveCallsSeesEveryForm(t *testing.T) {
 		t.Errorf("want 2 problems, got %d: %q", len(problems), problems)
 	}
 
-	if _, err := iamAction(call{"s3", "GetBucketVersioning"}); err == nil || !strings.Contains(err.Error(), "add it to renamed or sameName") {
+	if _, err := iamAction(call{"s3", "GetBucketReplication"}); err == nil || !strings.Contains(err.Error(), "add it to renamed or sameName") {
 		t.Errorf("an unmapped operation: got %v, want an error saying where to add it", err)
 	}
 	if _, err := iamAction(call{"ec2", "DescribeInstances"}); err == nil || !strings.Contains(err.Error(), "iamPrefix") {

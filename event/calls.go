@@ -38,6 +38,7 @@ var HandledCalls = []Call{
 	{Source: "aws.s3", EventSource: "s3.amazonaws.com", Name: "DeleteBucketOwnershipControls"},
 	{Source: "aws.s3", EventSource: "s3.amazonaws.com", Name: "PutBucketAcl"},
 	{Source: "aws.s3", EventSource: "s3.amazonaws.com", Name: "PutBucketNotification"},
+	{Source: "aws.s3", EventSource: "s3.amazonaws.com", Name: "PutBucketVersioning"},
 	{Source: "aws.s3", EventSource: "s3.amazonaws.com", Name: "PutAccountPublicAccessBlock", Account: true},
 	{Source: "aws.s3", EventSource: "s3.amazonaws.com", Name: "DeleteAccountPublicAccessBlock", Account: true},
 	{Source: "aws.cloudtrail", EventSource: "cloudtrail.amazonaws.com", Name: "StopLogging", Account: true},

@@ -38,6 +38,8 @@ type TrailSpec struct {
 	// when that is not allowed.
 	Excluded []string
 	Insights bool
+	// Partition is the account's (aws, aws-us-gov, aws-cn).
+	Partition string
 }
 
 // AccountInput is everything the account diff reads. Nil pointers and
@@ -63,6 +65,15 @@ type AccountInput struct {
 	IAMErr      string
 	Shield      *settings.ShieldState
 	ShieldErr   string
+	// AccessPoints are the account's access points in the planned
+	// buckets' regions, MRAPs its Multi-Region Access Points.
+	AccessPoints    []settings.AccessPoint
+	AccessPointsErr string
+	MRAPs           []settings.MultiRegionAccessPoint
+	MRAPsErr        string
+	// MRAPsUnlisted says the partition has no Multi-Region Access Point
+	// control plane the tool knows (it is us-west-2 in aws).
+	MRAPsUnlisted bool
 }
 
 // AccountResult is the account's part of the plan.
@@ -76,7 +87,7 @@ type AccountResult struct {
 // AccountNeeds says which account reads a plan needs: those of the account
 // controls the config's baselines and the planned buckets put in play.
 type AccountNeeds struct {
-	Trails, IAM, Shield bool
+	Trails, IAM, Shield, AccessPoints, MRAPs bool
 }
 
 // NeedsFor is what the account diff will read for these buckets.
@@ -86,6 +97,10 @@ func NeedsFor(cfg *baselines.Config, buckets []BucketPlan) AccountNeeds {
 		Trails: len(in.dataBuckets()) > 0,
 		IAM:    in.inPlay(settings.IAMMFA),
 		Shield: in.inPlay(settings.Shield),
+		// Access points are judged for the planned buckets, so with none
+		// there is nothing to list.
+		AccessPoints: len(buckets) > 0 && in.inPlay(settings.AccessPointBPA),
+		MRAPs:        in.inPlay(settings.MRAPBPA),
 	}
 }
 
@@ -104,12 +119,21 @@ func DiffAccount(in AccountInput) AccountResult {
 	if in.inPlay(settings.Shield) {
 		in.shield(&r)
 	}
+	if in.inPlay(settings.AccessPointBPA) {
+		in.accessPoints(&r)
+	}
+	if in.inPlay(settings.MRAPBPA) {
+		in.mraps(&r)
+	}
 	r.Changes = nonNilChanges(r.Changes)
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
 	return r
 }
+
+// partition is the account's partition, from the caller's ARN.
+func (in *AccountInput) partition() string { return settings.PartitionOf(in.Account.Caller) }
 
 // baselinesInUse is the default baseline and every baseline a planned
 // bucket is assigned, by name.
@@ -347,7 +371,7 @@ func (in *AccountInput) trail(r *AccountResult) {
 		key = in.TrailKey.ARN
 	}
 	spec := TrailSpec{Name: name, Region: region, Bucket: TrailBucket(in.Config, in.Account.AccountID), Key: key,
-		Buckets: buckets, Insights: insights}
+		Buckets: buckets, Insights: insights, Partition: in.partition()}
 	// The plan knows every bucket of the account (account controls are not
 	// planned under --bucket or --region; those outside the config's
 	// regions are Unseen), so "all but these" names exactly the buckets to
@@ -410,7 +434,8 @@ func TrailShortfalls(t settings.Trail, buckets []string, insights bool) []string
 // TrailCovers reports whether the trail logs every object-level read and
 // write of the bucket.
 func TrailCovers(t settings.Trail, bucket string) bool {
-	objects := "arn:aws:s3:::" + bucket + "/"
+	part := trailPartition(t)
+	objects := settings.BucketARN(part, bucket) + "/"
 	for _, s := range t.EventSelectors {
 		if s.ReadWriteType != "" && s.ReadWriteType != "All" {
 			continue
@@ -420,7 +445,7 @@ func TrailCovers(t settings.Trail, bucket string) bool {
 				continue
 			}
 			for _, v := range d.Values {
-				if v == "arn:aws:s3" || v == "arn:aws:s3:::" || v == objects || v == strings.TrimSuffix(objects, "/") {
+				if v == "arn:"+part+":s3" || v == "arn:"+part+":s3:::" || v == objects || v == strings.TrimSuffix(objects, "/") {
 					return true
 				}
 			}
@@ -432,6 +457,40 @@ func TrailCovers(t settings.Trail, bucket string) bool {
 		}
 	}
 	return false
+}
+
+// trailPartition is the partition of a trail's ARNs: its own ARN's, or
+// that of the first S3 ARN its selectors name (a trail being planned has
+// no ARN yet), "aws" otherwise.
+func trailPartition(t settings.Trail) string {
+	if t.ARN != "" {
+		return settings.PartitionOf(t.ARN)
+	}
+	var values []string
+	for _, s := range t.EventSelectors {
+		for _, d := range s.DataResources {
+			values = append(values, d.Values...)
+		}
+	}
+	for _, s := range t.AdvancedEventSelectors {
+		for _, f := range s.FieldSelectors {
+			values = append(values, f.StartsWith...)
+			values = append(values, f.NotStartsWith...)
+		}
+	}
+	for _, v := range values {
+		if strings.HasPrefix(v, "arn:") {
+			return settings.PartitionOf(v)
+		}
+	}
+	return "aws"
+}
+
+// prefixBucket is the bucket an object ARN prefix
+// (arn:PARTITION:s3:::bucket/) names.
+func prefixBucket(p string) string {
+	_, rest, _ := strings.Cut(p, ":s3:::")
+	return strings.TrimSuffix(rest, "/")
 }
 
 func advancedCovers(s settings.AdvancedEventSelector, objects string) bool {
@@ -483,7 +542,7 @@ func DesiredTrail(cur *settings.Trail, spec TrailSpec) (t settings.Trail, allBut
 	}
 	var cursel []settings.AdvancedEventSelector
 	if cur != nil && len(cur.EventSelectors) > 0 {
-		basic, err := mergeBasic(cur.EventSelectors, objectPrefixes(spec.Buckets), spec.Insights)
+		basic, err := mergeBasic(cur.EventSelectors, objectPrefixes(spec.Partition, spec.Buckets), spec.Insights)
 		if err == nil {
 			t.EventSelectors = basic
 			return t, false, nil
@@ -499,10 +558,10 @@ func DesiredTrail(cur *settings.Trail, spec TrailSpec) (t settings.Trail, allBut
 	return t, allBut, err
 }
 
-func objectPrefixes(buckets []string) []string {
+func objectPrefixes(partition string, buckets []string) []string {
 	out := make([]string, 0, len(buckets))
 	for _, b := range buckets {
-		out = append(out, "arn:aws:s3:::"+b+"/")
+		out = append(out, settings.BucketARN(partition, b)+"/")
 	}
 	return out
 }
@@ -570,7 +629,7 @@ func mergeBasic(cur []settings.EventSelector, prefixes []string, insights bool) 
 	trail := settings.Trail{EventSelectors: out}
 	var add []string
 	for _, p := range prefixes {
-		if !TrailCovers(trail, strings.TrimSuffix(strings.TrimPrefix(p, "arn:aws:s3:::"), "/")) {
+		if !TrailCovers(trail, prefixBucket(p)) {
 			add = append(add, p)
 		}
 	}
@@ -656,13 +715,13 @@ func mergeAdvanced(cur []settings.AdvancedEventSelector, spec TrailSpec) ([]sett
 		}
 		return out
 	}
-	out := build(settings.FieldSelector{Field: "resources.ARN", StartsWith: sortedSet(append(listed, objectPrefixes(spec.Buckets)...))})
+	out := build(settings.FieldSelector{Field: "resources.ARN", StartsWith: sortedSet(append(listed, objectPrefixes(spec.Partition, spec.Buckets)...))})
 	n := advancedValues(out)
 	if n <= maxAdvancedValues {
 		return out, false, nil
 	}
 	if spec.Excluded != nil {
-		allBut := build(settings.FieldSelector{Field: "resources.ARN", NotStartsWith: sortedSet(objectPrefixes(spec.Excluded))})
+		allBut := build(settings.FieldSelector{Field: "resources.ARN", NotStartsWith: sortedSet(objectPrefixes(spec.Partition, spec.Excluded))})
 		if advancedValues(allBut) <= maxAdvancedValues {
 			return allBut, true, nil
 		}
@@ -712,7 +771,7 @@ func (in *AccountInput) mfa(r *AccountResult) {
 	}
 	nist := in.nist(id)
 	if !in.IAM.RootMFA {
-		r.Findings = append(r.Findings, Finding{Control: id, Subject: "arn:aws:iam::" + in.Account.AccountID + ":root", NIST: nist,
+		r.Findings = append(r.Findings, Finding{Control: id, Subject: settings.AccountRootARN(in.partition(), in.Account.AccountID), NIST: nist,
 			Detail: "the root user has no MFA device: sign in as root and assign one (Security credentials, Assign MFA device); no API can do it"})
 	}
 	for _, u := range in.IAM.Users {
@@ -745,7 +804,7 @@ func (in *AccountInput) shield(r *AccountResult) {
 			state += ", auto-renew " + in.Shield.AutoRenew
 		}
 	}
-	r.Findings = append(r.Findings, Finding{Control: id, Subject: "arn:aws:shield::" + in.Account.AccountID + ":subscription", NIST: in.nist(id),
+	r.Findings = append(r.Findings, Finding{Control: id, Subject: "arn:" + in.partition() + ":shield::" + in.Account.AccountID + ":subscription", NIST: in.nist(id),
 		Detail: state + ". An S3 bucket cannot itself be a Shield Advanced protection: put CloudFront in front of the bucket and protect the distribution. " +
 			"s3baseline never subscribes: Shield Advanced is a one-year commitment (about $3,000 a month per organization)"})
 }
@@ -755,4 +814,69 @@ func nonNilChanges(c []Change) []Change {
 		return []Change{}
 	}
 	return c
+}
+
+// accessPoints reports the access points of the planned buckets whose
+// Block Public Access is not all on (Security Hub S3.19). Nothing can
+// change it: S3 fixes an access point's Block Public Access at creation.
+func (in *AccountInput) accessPoints(r *AccountResult) {
+	id := settings.AccessPointBPA
+	if in.AccessPointsErr != "" {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot list access points: %s", id, in.AccessPointsErr))
+		return
+	}
+	planned := map[string]bool{}
+	for _, b := range in.Buckets {
+		planned[b.Name] = true
+	}
+	for _, ap := range in.AccessPoints {
+		if !planned[ap.Bucket] || ap.PublicAccessBlock.AllOn() {
+			continue
+		}
+		r.Findings = append(r.Findings, Finding{Control: id, Subject: ap.ARN, NIST: in.nist(id),
+			Detail: fmt.Sprintf("access point %s of bucket %s has Block Public Access %s off; S3 cannot change an access point's Block Public Access after it is created: "+
+				"create a replacement with all four flags on (CreateAccessPoint), move its users, then delete this one. The bucket's and the account's Block Public Access still apply on top of it",
+				ap.Name, ap.Bucket, strings.Join(offFlags(ap.PublicAccessBlock), ", "))})
+	}
+}
+
+// mraps reports the Multi-Region Access Points whose Block Public Access
+// is not all on (Security Hub S3.24); like an access point's, it is fixed
+// at creation.
+func (in *AccountInput) mraps(r *AccountResult) {
+	id := settings.MRAPBPA
+	if in.MRAPsUnlisted {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: not checked: s3baseline lists Multi-Region Access Points only in the aws partition (control plane us-west-2), and this account is in %s", id, in.partition()))
+		return
+	}
+	if in.MRAPsErr != "" {
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot list Multi-Region Access Points: %s", id, in.MRAPsErr))
+		return
+	}
+	for _, m := range in.MRAPs {
+		if m.PublicAccessBlock.AllOn() {
+			continue
+		}
+		r.Findings = append(r.Findings, Finding{Control: id, Subject: "arn:" + in.partition() + ":s3::" + in.Account.AccountID + ":accesspoint/" + m.Alias, NIST: in.nist(id),
+			Detail: fmt.Sprintf("Multi-Region Access Point %s (buckets %s) has Block Public Access %s off; it cannot be changed after creation: "+
+				"create a replacement with all four flags on (CreateMultiRegionAccessPoint, in us-west-2), move its users, then delete this one",
+				m.Name, strings.Join(m.Buckets, ", "), strings.Join(offFlags(m.PublicAccessBlock), ", "))})
+	}
+}
+
+// offFlags names the Block Public Access flags that are off.
+func offFlags(p *settings.PublicAccessBlock) []string {
+	if p == nil {
+		p = &settings.PublicAccessBlock{}
+	}
+	var out []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{p.BlockPublicAcls, "BlockPublicAcls"}, {p.IgnorePublicAcls, "IgnorePublicAcls"}, {p.BlockPublicPolicy, "BlockPublicPolicy"}, {p.RestrictPublicBuckets, "RestrictPublicBuckets"}} {
+		if !f.on {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }

@@ -298,3 +298,44 @@ func TestBasicSelectorsOverTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffAccessPoints: access points of the planned buckets with a Block
+// Public Access flag off are findings, with a replacement as the fix; those
+// of other buckets, and compliant ones, are not. Multi-Region Access
+// Points likewise; a listing that failed is an error, not silence.
+func TestDiffAccessPoints(t *testing.T) {
+	cfg := testConfig(builtin(t, "high"))
+	open := &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true}
+	in := AccountInput{Account: testAccountState(), Config: cfg, Buckets: []BucketPlan{{Name: "data", Baseline: "high"}},
+		IAM: &settings.IAMReport{RootMFA: true}, Shield: &settings.ShieldState{},
+		AccessPoints: []settings.AccessPoint{
+			{Name: "open", Bucket: "data", Region: testRegion, ARN: "arn:aws:s3:eu-west-1:123456789012:accesspoint/open", PublicAccessBlock: open},
+			{Name: "closed", Bucket: "data", Region: testRegion, ARN: "arn:aws:s3:eu-west-1:123456789012:accesspoint/closed", PublicAccessBlock: allOn()},
+			{Name: "elsewhere", Bucket: "other", Region: testRegion, ARN: "arn:aws:s3:eu-west-1:123456789012:accesspoint/elsewhere", PublicAccessBlock: open},
+		},
+		MRAPs: []settings.MultiRegionAccessPoint{
+			{Name: "global", Alias: "mfzwi23gnjvgw.mrap", PublicAccessBlock: open, Buckets: []string{"data", "data-eu"}},
+			{Name: "shut", Alias: "abc.mrap", PublicAccessBlock: allOn(), Buckets: []string{"x"}},
+		},
+	}
+	var got []string
+	for _, f := range DiffAccount(in).Findings {
+		if f.Control == settings.AccessPointBPA || f.Control == settings.MRAPBPA {
+			got = append(got, string(f.Control)+" "+f.Subject)
+			if !strings.Contains(f.Detail, "BlockPublicPolicy, RestrictPublicBuckets off") || !strings.Contains(f.Detail, "replacement") {
+				t.Errorf("finding %q does not name the flags off and the replacement", f.Detail)
+			}
+		}
+	}
+	want := []string{"access_point_bpa arn:aws:s3:eu-west-1:123456789012:accesspoint/open", "mrap_bpa arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	in.AccessPointsErr, in.MRAPsErr = "list access points in eu-west-1: AccessDenied", "list multi-region access points: AccessDenied"
+	if r := DiffAccount(in); len(r.Errors) != 2 {
+		t.Errorf("errors %q, want one per failed listing", r.Errors)
+	}
+	if n := NeedsFor(testConfig(builtin(t, "low")), in.Buckets); n.AccessPoints || n.MRAPs {
+		t.Errorf("low does not report access points, but needs %+v", n)
+	}
+}

@@ -47,6 +47,13 @@ type Observer interface {
 	IAMReport(ctx context.Context) (settings.IAMReport, error)
 	// Shield reads the Shield Advanced subscription.
 	Shield(ctx context.Context) (settings.ShieldState, error)
+	// AccessPoints lists the account's access points in the regions, with
+	// their Block Public Access.
+	AccessPoints(ctx context.Context, regions []string) ([]settings.AccessPoint, error)
+	// MultiRegionAccessPoints lists the account's Multi-Region Access
+	// Points; ok is false where the observer cannot look (another
+	// partition than aws).
+	MultiRegionAccessPoints(ctx context.Context) (mraps []settings.MultiRegionAccessPoint, ok bool, err error)
 }
 
 // Options are a plan run's inputs.
@@ -218,7 +225,28 @@ func (r *run) account(ctx context.Context, buckets []BucketPlan, unseen []string
 		}
 		in.ShieldErr = errText(err)
 	}
+	if needs.AccessPoints {
+		// A region that stopped answering has its buckets' errors
+		// already; its access points would only time out again.
+		regions := slices.DeleteFunc(bucketRegions(buckets), func(region string) bool { return r.regionSilent(region) != "" })
+		aps, err := r.obs.AccessPoints(ctx, regions)
+		in.AccessPoints, in.AccessPointsErr = aps, errText(err)
+	}
+	if needs.MRAPs {
+		mraps, ok, err := r.obs.MultiRegionAccessPoints(ctx)
+		in.MRAPs, in.MRAPsErr, in.MRAPsUnlisted = mraps, errText(err), err == nil && !ok
+	}
 	return DiffAccount(in)
+}
+
+// bucketRegions are the regions of the planned buckets, sorted.
+func bucketRegions(buckets []BucketPlan) []string {
+	var out []string
+	for _, b := range buckets {
+		out = append(out, b.Region)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // unseen lists, sorted, the buckets of the account the plan did not look
@@ -444,7 +472,7 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	if r.needsKey(a, logTarget, &st) {
 		key, keyErr = r.key(ctx, ref.Region)
 	}
-	d := DesiredFor(r.cfg, r.acct.AccountID, ref, key, keyErr)
+	d := DesiredFor(r.cfg, r.acct, ref, key, keyErr)
 	bp := Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
 	if bp.pending() == 0 {
 		return bp

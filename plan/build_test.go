@@ -82,6 +82,11 @@ func TestBuildScope(t *testing.T) {
 
 func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 	A := func(a ...settings.Aspect) []settings.Aspect { return a }
+	// What high reads of every bucket first: the aspects of its enforced
+	// and reported controls (the ACL for acl_grants).
+	highFirst := A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
+		settings.AspectLogging, settings.AspectVersioning, settings.AspectPolicy, settings.AspectNotifications,
+		settings.AspectObjectLock, settings.AspectLifecycle, settings.AspectACL)
 	cases := map[string]struct {
 		reason   string
 		baseline string
@@ -90,18 +95,17 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 		want     map[string][][]settings.Aspect
 	}{
 		"Low": {
-			reason:   "low judges encryption and logging only",
+			reason:   "low judges encryption and logging and reports ACL grants",
 			baseline: "low",
 			want: map[string][][]settings.Aspect{
-				"data": {A(settings.AspectEncryption, settings.AspectLogging)},
+				"data": {A(settings.AspectEncryption, settings.AspectLogging, settings.AspectACL)},
 			},
 		},
 		"High": {
 			reason:   "high reads every aspect once, the policy once for two controls; a compliant bucket not its tags",
 			baseline: "high",
 			want: map[string][][]settings.Aspect{
-				"data": {A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
-					settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications)},
+				"data": {highFirst},
 			},
 		},
 		"ChangesReadTags": {
@@ -114,9 +118,8 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			},
 			want: map[string][][]settings.Aspect{
 				"data": {
-					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
-						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
-					A(settings.AspectTags, settings.AspectPolicyStatus, settings.AspectACL, settings.AspectWebsite),
+					highFirst,
+					A(settings.AspectTags, settings.AspectPolicyStatus, settings.AspectWebsite),
 				},
 			},
 		},
@@ -127,8 +130,7 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			drift:    func(st *settings.BucketState) { st.PublicAccessBlock = nil },
 			want: map[string][][]settings.Aspect{
 				"data": {
-					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
-						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
+					highFirst,
 					A(settings.AspectTags, settings.AspectPolicyStatus),
 				},
 			},
@@ -142,8 +144,7 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			want: map[string][][]settings.Aspect{
 				"data": {
 					A(settings.AspectTags),
-					A(settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
-						settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications),
+					highFirst,
 					// SSE-KMS is planned: S3's verdict on the policy tells
 					// whether anonymous readers would lose access.
 					A(settings.AspectPolicyStatus),
@@ -155,13 +156,13 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			baseline: "low",
 			rules:    []baselines.Rule{{Match: "data", Exempt: []settings.ControlID{settings.AccessLogging}, Reason: "r"}},
 			want: map[string][][]settings.Aspect{
-				"data": {A(settings.AspectEncryption)},
+				"data": {A(settings.AspectEncryption, settings.AspectACL)},
 			},
 		},
 		"AllExempt": {
 			reason:   "nothing to judge: no observation at all",
 			baseline: "low",
-			rules: []baselines.Rule{{Match: "data", Exempt: []settings.ControlID{settings.AccessLogging, settings.DefaultEncryption},
+			rules: []baselines.Rule{{Match: "data", Exempt: []settings.ControlID{settings.AccessLogging, settings.DefaultEncryption, settings.ACLGrants},
 				Reason: "r"}},
 			want: map[string][][]settings.Aspect{},
 		},
@@ -171,7 +172,7 @@ func TestBuildObservesOnlyNeededAspects(t *testing.T) {
 			rules: []baselines.Rule{{MatchTags: map[string]string{"tier": "scratch"}, Baseline: builtin(t, "low"),
 				Reason: "scratch space"}},
 			want: map[string][][]settings.Aspect{
-				"data": {A(settings.AspectTags), A(settings.AspectEncryption, settings.AspectLogging)},
+				"data": {A(settings.AspectTags), A(settings.AspectEncryption, settings.AspectLogging, settings.AspectACL)},
 			},
 		},
 	}
@@ -326,11 +327,12 @@ func TestBuildMixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 17 bucket changes (block_sse_c among them on the legacy, partial and
-	// log buckets, whose rules do not block SSE-C) and the trail; account
-	// Block Public Access is held back for the public bucket; root MFA and
-	// Shield are findings.
-	want := Summary{Buckets: 9, Compliant: 3, ToChange: 5, Changes: 18, Errors: 2, Findings: 2}
+	// 18 bucket changes (block_sse_c among them on the legacy, partial and
+	// log buckets, whose rules do not block SSE-C; versioning on the legacy
+	// bucket) and the trail; account Block Public Access is held back for
+	// the public bucket; root MFA and Shield are findings, and so are the
+	// legacy bucket's missing MFA delete, Object Lock and lifecycle.
+	want := Summary{Buckets: 9, Compliant: 3, ToChange: 5, Changes: 19, Errors: 2, Findings: 5}
 	if diff := cmp.Diff(want, p.Summary); diff != "" {
 		t.Errorf("summary: -want, +got:\n%s", diff)
 	}

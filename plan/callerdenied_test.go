@@ -16,7 +16,7 @@ func TestCallerDenied(t *testing.T) {
 		{"the role with a path", session, []string{"arn:aws:iam::111122223333:role/ops/S3Baseline"}, true},
 		{"the account root", session, []string{"arn:aws:iam::111122223333:root"}, true},
 		{"the account as a bare id", session, []string{"111122223333"}, true},
-		{"another role", session, []string{"arn:aws:iam::111122223333:role/BreakGlassAdmin"}, false},
+		{"another role", session, []string{"arn:aws:iam::111122223333:role/LegacyFullAdmin"}, false},
 		{"the role in another account", session, []string{"arn:aws:iam::444455556666:role/S3Baseline"}, false},
 		{"GovCloud: the role", gov, []string{"arn:aws-us-gov:iam::111122223333:role/S3Baseline"}, true},
 		{"GovCloud: the root", gov, []string{"arn:aws-us-gov:iam::111122223333:root"}, true},

@@ -33,22 +33,28 @@ type Desired struct {
 	TopicARN string
 	Events   []string
 
-	// AdminPrincipals are settings.admin_lock.principals, normalised
-	// (account ids as root ARNs), sorted and deduplicated.
-	AdminPrincipals []string
+	// AdminLock is admin_policy_lock's statement, resolved for the
+	// account and the caller.
+	AdminLock AdminLock
+
+	// Partition is the account's partition (aws, aws-us-gov, aws-cn),
+	// from the caller's ARN: every ARN the tool writes is built in it.
+	Partition string
 }
 
 // DesiredFor resolves the config's settings for one bucket. key is the
 // result of describing the configured key in the bucket's region (zero when
 // it was not needed) and keyErr the error of doing so.
-func DesiredFor(cfg *baselines.Config, account string, ref settings.BucketRef, key settings.KeyInfo, keyErr error) Desired {
+func DesiredFor(cfg *baselines.Config, acct settings.AccountState, ref settings.BucketRef, key settings.KeyInfo, keyErr error) Desired {
 	s := cfg.Settings
+	account := acct.AccountID
 	d := Desired{
+		Partition: settings.PartitionOf(acct.Caller),
 		LogPrefix: s.Logging.TargetPrefix,
 		KeyRef:    s.Encryption.KMSKey,
 		Key:       key,
 		CreateKey: s.Encryption.CreateKey,
-		TopicARN:  TopicARN(s.Notifications.Topic, account, ref.Region),
+		TopicARN:  TopicARN(settings.PartitionOf(acct.Caller), s.Notifications.Topic, account, ref.Region),
 		Events:    sortedSet(s.Notifications.Events),
 	}
 	d.LogTarget = LogTarget(cfg, account, ref.Region)
@@ -56,10 +62,7 @@ func DesiredFor(cfg *baselines.Config, account string, ref settings.BucketRef, k
 	if keyErr != nil {
 		d.KeyErr = keyErr.Error()
 	}
-	for _, p := range s.AdminLock.Principals {
-		d.AdminPrincipals = append(d.AdminPrincipals, settings.NormalisePrincipal(p))
-	}
-	d.AdminPrincipals = sortedSet(d.AdminPrincipals)
+	d.AdminLock = adminLockFor(s.AdminLock, account, acct.Caller)
 	return d
 }
 
@@ -76,11 +79,11 @@ func LogTarget(cfg *baselines.Config, account, region string) string {
 // TopicARN turns settings.notifications.topic into the topic's ARN in a
 // region: a name is the topic of that name in the account and region, an
 // ARN is kept as it is.
-func TopicARN(topic, account, region string) string {
+func TopicARN(partition, topic, account, region string) string {
 	if topic == "" || strings.HasPrefix(topic, "arn:") {
 		return topic
 	}
-	return "arn:aws:sns:" + region + ":" + account + ":" + topic
+	return "arn:" + partition + ":sns:" + region + ":" + account + ":" + topic
 }
 
 // sortedSet returns a sorted, deduplicated copy; empty is nil.
@@ -91,4 +94,46 @@ func sortedSet(list []string) []string {
 	out := slices.Clone(list)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// AdminLock is what admin_policy_lock writes: a Deny of Actions to
+// Principals on the bucket, except for the principals Except matches
+// (the tool's own role, so that the lock can never lock the tool out of
+// the configuration it keeps).
+type AdminLock struct {
+	Partition  string
+	Principals []string // normalised, sorted, deduplicated
+	// Actions is baselines.AdminLockPolicy or AdminLockConfiguration.
+	Actions string
+	// Except are ArnNotLike patterns of aws:PrincipalArn.
+	Except []string
+}
+
+// adminLockFor resolves settings.admin_lock for one account: templates
+// filled in, account ids as root ARNs in the account's partition.
+func adminLockFor(s baselines.AdminLockSettings, account, caller string) AdminLock {
+	l := AdminLock{Partition: settings.PartitionOf(caller), Actions: s.Actions, Except: callerPatterns(caller)}
+	if l.Actions == "" {
+		l.Actions = baselines.AdminLockPolicy
+	}
+	for _, p := range s.Deny {
+		l.Principals = append(l.Principals, settings.NormalisePrincipalIn(l.Partition, baselines.ExpandPrincipal(p, account, l.Partition)))
+	}
+	l.Principals = sortedSet(l.Principals)
+	return l
+}
+
+// callerPatterns are the aws:PrincipalArn patterns of the caller. For an
+// assumed-role session that is its role, which the session ARN names
+// without the role's path: the role at the top and under any path.
+func callerPatterns(caller string) []string {
+	account, role := callerIdentity(caller)
+	switch {
+	case caller == "":
+		return nil
+	case role != "":
+		iam := "arn:" + settings.PartitionOf(caller) + ":iam::" + account + ":role/"
+		return []string{iam + role, iam + "*/" + role}
+	}
+	return []string{caller}
 }

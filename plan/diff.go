@@ -33,11 +33,24 @@ func Checked(a baselines.Assignment, logTarget bool) []settings.ControlID {
 	return out
 }
 
-// AspectsNeeded is the union of the aspects the checked controls are judged
-// from, in a stable order. Observation reads these and nothing else.
+// Reported returns the bucket controls a bucket's baseline reports on and
+// no exemption covers, in plan order: they give findings, never changes.
+func Reported(a baselines.Assignment) []settings.ControlID {
+	var out []settings.ControlID
+	for _, id := range settings.BucketControls {
+		if spec, ok := a.Baseline.Spec(id); ok && spec.Mode == baselines.ModeReport && !exempted(a, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// AspectsNeeded is the union of the aspects the checked and reported
+// controls are judged from, in a stable order. Observation reads these and
+// nothing else.
 func AspectsNeeded(a baselines.Assignment, logTarget bool) []settings.Aspect {
 	var out []settings.Aspect
-	for _, id := range Checked(a, logTarget) {
+	for _, id := range append(Checked(a, logTarget), Reported(a)...) {
 		for _, asp := range settings.AspectsFor(id) {
 			if !slices.Contains(out, asp) {
 				out = append(out, asp)
@@ -72,7 +85,7 @@ func (c *bucketCtx) errorf(format string, args ...any) {
 	c.errors = append(c.errors, fmt.Sprintf(format, args...))
 }
 
-func (c *bucketCtx) bucketARN() string { return "arn:aws:s3:::" + c.State.Name }
+func (c *bucketCtx) bucketARN() string { return settings.BucketARN(c.Desired.Partition, c.State.Name) }
 
 // differ computes one control's change; it returns nil when there is no
 // change entry at all (the control could not be judged, and said why in
@@ -97,6 +110,8 @@ func differFor(id settings.ControlID) differ {
 		return diffAdminLock
 	case settings.EventNotifications:
 		return diffNotifications
+	case settings.Versioning:
+		return diffVersioning
 	}
 	return nil
 }
@@ -156,6 +171,8 @@ func Diff(in Input) BucketPlan {
 		bp.Changes = append(bp.Changes, *ch)
 	}
 
+	bp.Findings = c.report(Reported(in.Assignment))
+
 	c.holdPolicyWrites(bp.Changes)
 	c.assessImpact(bp.Changes)
 	for i := range bp.Changes {
@@ -166,6 +183,30 @@ func Diff(in Input) BucketPlan {
 	bp.Errors = nonNil(c.errors)
 	bp.Preserved = c.preserved(bp.Changes)
 	return bp
+}
+
+// report judges the report-mode controls: a report-only control by its
+// reporter, an enforceable one by the change enforcing it would make.
+func (c *bucketCtx) report(ids []settings.ControlID) []Finding {
+	var out []Finding
+	for _, id := range ids {
+		if !c.judgeable(id) {
+			continue
+		}
+		var found []Finding
+		if r := reporterFor(id); r != nil {
+			found = r(c)
+		} else if d := differFor(id); d != nil {
+			if ch := d(c); ch != nil && ch.Action != NoOp {
+				found = []Finding{c.finding(ch.Reason)}
+			}
+		}
+		for _, f := range found {
+			f.Control, f.NIST = id, nistOf(c.baseline, id)
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // dependsOn lists the observed aspects a control's change is judged from:

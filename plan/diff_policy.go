@@ -6,13 +6,28 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
 // adminActions are the actions admin_policy_lock denies, sorted, as the
-// statement writes them.
-func adminActions() []string {
-	return []string{"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}
+// statement writes them. "policy" is the source guide's three; with
+// "configuration" the Deny covers every action that can weaken what the
+// baselines set, by the IAM action each S3 call needs (Service
+// Authorization Reference, "Actions defined by Amazon S3"): Block Public
+// Access (PutBucketPublicAccessBlock also covers its Delete), default
+// encryption (PutEncryptionConfiguration, also DeleteBucketEncryption),
+// logging, Object Ownership (PutBucketOwnershipControls, also its
+// Delete), the ACL, notifications and versioning.
+func adminActions(mode string) []string {
+	policy := []string{"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}
+	if mode != baselines.AdminLockConfiguration {
+		return policy
+	}
+	all := append(policy, "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration", "s3:PutBucketLogging",
+		"s3:PutBucketOwnershipControls", "s3:PutBucketAcl", "s3:PutBucketNotification", "s3:PutBucketVersioning")
+	slices.Sort(all)
+	return all
 }
 
 // policyStatement is a statement as the tool writes it: fixed key order, so
@@ -27,9 +42,9 @@ type policyStatement struct {
 }
 
 // TLSStatement is the tls_only statement for a bucket (the AWS Config rule
-// s3-bucket-ssl-requests-only / Security Hub S3.5 form).
-func TLSStatement(bucket string) json.RawMessage {
-	arn := "arn:aws:s3:::" + bucket
+// s3-bucket-ssl-requests-only / Security Hub S3.5 form) in a partition ("" is aws).
+func TLSStatement(partition, bucket string) json.RawMessage {
+	arn := settings.BucketARN(partition, bucket)
 	return rawJSON(policyStatement{
 		Sid:       settings.SidDenyInsecureTransport,
 		Effect:    "Deny",
@@ -40,16 +55,19 @@ func TLSStatement(bucket string) json.RawMessage {
 	})
 }
 
-// AdminLockStatement is the admin_policy_lock statement for a bucket:
-// principals must already be normalised and sorted.
-func AdminLockStatement(bucket string, principals []string) json.RawMessage {
-	return rawJSON(policyStatement{
+// AdminLockStatement is the admin_policy_lock statement for a bucket.
+func AdminLockStatement(bucket string, l AdminLock) json.RawMessage {
+	s := policyStatement{
 		Sid:       settings.SidDenyAdminPolicyChanges,
 		Effect:    "Deny",
-		Principal: map[string][]string{"AWS": principals},
-		Action:    adminActions(),
-		Resource:  "arn:aws:s3:::" + bucket,
-	})
+		Principal: map[string][]string{"AWS": l.Principals},
+		Action:    adminActions(l.Actions),
+		Resource:  settings.BucketARN(l.Partition, bucket),
+	}
+	if len(l.Except) > 0 {
+		s.Condition = map[string]map[string][]string{"ArnNotLike": {"aws:PrincipalArn": l.Except}}
+	}
+	return rawJSON(s)
 }
 
 // ownedStatement is the current statement with our Sid as compact JSON, or
@@ -89,7 +107,7 @@ func diffTLSOnly(c *bucketCtx) *Change {
 	return &Change{
 		Action: createOrUpdate(!owned),
 		Before: current,
-		After:  TLSStatement(c.State.Name),
+		After:  TLSStatement(c.Desired.Partition, c.State.Name),
 		Reason: c.policyState() + " denies requests without TLS (aws:SecureTransport false) to everyone on the bucket and its objects; baseline " + c.baseline.Name + " wants that Deny",
 	}
 }
@@ -131,28 +149,44 @@ func coversResource(s settings.Statement, arn string) bool {
 // configured principal, the three bucket-policy actions and the bucket.
 // The statement is never planned where it would deny the caller itself.
 func diffAdminLock(c *bucketCtx) *Change {
-	principals := c.Desired.AdminPrincipals
+	lock := c.Desired.AdminLock
+	principals := lock.Principals
 	if len(principals) == 0 {
-		c.errorf("admin_policy_lock: settings.admin_lock.principals is empty: name the principals whose bucket-policy changes the baseline denies")
+		c.errorf("admin_policy_lock: settings.admin_lock.deny is empty: name the principals the baseline denies bucket-policy changes")
 		return nil
 	}
+	want := AdminLockStatement(c.State.Name, lock)
+	actions := adminActions(lock.Actions)
 	current, owned := c.ownedStatement(settings.SidDenyAdminPolicyChanges)
+	if owned && sameJSON(current, want) {
+		return noop(current, "statement \""+settings.SidDenyAdminPolicyChanges+"\" denies "+strings.Join(actions, ", ")+" to "+strings.Join(principals, ", "))
+	}
 	if c.policy != nil {
 		for i, s := range c.policy.Statements {
-			if locksAdmin(s, principals, c.bucketARN()) {
-				return noop(current, "statement "+quoteLabel(s, i)+" denies bucket-policy changes to "+strings.Join(principals, ", "))
+			if s.Sid != settings.SidDenyAdminPolicyChanges && locksAdmin(s, principals, actions, c.bucketARN()) {
+				return noop(current, "statement "+quoteLabel(s, i)+" denies "+strings.Join(actions, ", ")+" to "+strings.Join(principals, ", "))
 			}
 		}
+	}
+	what := "s3:PutBucketPolicy, s3:DeleteBucketPolicy and s3:GetBucketPolicy"
+	if lock.Actions == baselines.AdminLockConfiguration {
+		what = "every action that can weaken the bucket's configuration (" + strings.Join(actions, ", ") + ")"
+	}
+	except := ""
+	if len(lock.Except) > 0 {
+		except = " except the caller's own principal (" + strings.Join(lock.Except, ", ") + ")"
 	}
 	ch := &Change{
 		Action: createOrUpdate(!owned),
 		Before: current,
-		After:  AdminLockStatement(c.State.Name, principals),
-		Reason: c.policyState() + " denies s3:PutBucketPolicy, s3:DeleteBucketPolicy and s3:GetBucketPolicy to " + strings.Join(principals, ", ") + "; baseline " + c.baseline.Name + " wants that Deny",
+		After:  want,
+		Reason: c.policyState() + " denies " + what + " to " + strings.Join(principals, ", ") + except + "; baseline " + c.baseline.Name + " wants that Deny. " +
+			"Recovery, should it ever lock out the wrong people: the account's root user can always delete the bucket policy " +
+			"(from the organization's management account, sts:AssumeRoot with the S3UnlockBucketPolicy task policy, then DeleteBucketPolicy)",
 	}
 	if CallerDenied(c.Account.Caller, principals) {
 		// Held back alone: the bucket's other controls still go through.
-		ch.HeldBack = "the caller " + c.Account.Caller + " is among settings.admin_lock principals: the Deny would lock s3baseline out of this bucket's policy (remove it from the list; the account root can always delete a bucket policy)"
+		ch.HeldBack = "the caller " + c.Account.Caller + " is among settings.admin_lock.deny: the Deny would name s3baseline itself (remove it from the list; the account root can always delete a bucket policy)"
 	}
 	return ch
 }
@@ -209,7 +243,7 @@ func (c *bucketCtx) holdPolicyWrites(changes []Change) {
 	}
 }
 
-func locksAdmin(s settings.Statement, principals []string, bucketARN string) bool {
+func locksAdmin(s settings.Statement, principals, actions []string, bucketARN string) bool {
 	if s.Effect != "Deny" || s.Condition != nil || s.NotPrincipal != nil || s.NotAction != nil || s.NotResource != nil {
 		return false
 	}
@@ -219,7 +253,7 @@ func locksAdmin(s settings.Statement, principals []string, bucketARN string) boo
 			return false
 		}
 	}
-	for _, act := range adminActions() {
+	for _, act := range actions {
 		if !slices.ContainsFunc(s.Action, func(a string) bool { return settings.ActionCovers(a, act) }) {
 			return false
 		}

@@ -102,6 +102,7 @@ func TestDiffOwnership(t *testing.T) {
 				s.Observed = slices.DeleteFunc(slices.Clone(s.Observed), func(a settings.Aspect) bool { return a == settings.AspectACL })
 			},
 			action: "create", held: "the bucket ACL was not read",
+			err: "acl_grants: the bucket's acl was not observed",
 		},
 	})
 }
@@ -139,7 +140,7 @@ func TestDiffBlockSSEC(t *testing.T) {
 
 func TestDiffPolicyRefusedUpFront(t *testing.T) {
 	publicRead := `{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`
-	lock := string(AdminLockStatement(testBucket, []string{testAdmin}))
+	lock := string(AdminLockStatement(testBucket, testLock()))
 	runDiffCases(t, settings.TLSOnly, map[string]diffCase{
 		"PublicUnderBlockPublicPolicy": {
 			reason: "a public policy under BlockPublicPolicy: S3 refuses every write of it, so tls_only is held back before the first write",
@@ -251,6 +252,7 @@ func TestDiffEncryption(t *testing.T) {
 				s.Observed = slices.DeleteFunc(slices.Clone(s.Observed), func(a settings.Aspect) bool { return a == settings.AspectACL })
 			},
 			action: "update", held: "the bucket ACL was not read",
+			err: "acl_grants: the bucket's acl was not observed",
 		},
 		"HighSSES3": {
 			reason: "high: SSE-S3 is updated to the key",
@@ -397,8 +399,8 @@ func TestDiffLogging(t *testing.T) {
 }
 
 func TestDiffTLSOnly(t *testing.T) {
-	ours := string(TLSStatement(testBucket))
-	admin := string(AdminLockStatement(testBucket, []string{testAdmin}))
+	ours := string(TLSStatement("", testBucket))
+	admin := string(AdminLockStatement(testBucket, testLock()))
 	policy := func(stmts ...string) func(*settings.BucketState) {
 		return func(s *settings.BucketState) { s.Policy = policyOf(stmts...) }
 	}
@@ -468,16 +470,16 @@ func TestDiffTLSOnly(t *testing.T) {
 }
 
 func TestDiffAdminLock(t *testing.T) {
-	ours := string(AdminLockStatement(testBucket, []string{testAdmin}))
-	tls := string(TLSStatement(testBucket))
+	ours := string(AdminLockStatement(testBucket, testLock()))
+	tls := string(TLSStatement("", testBucket))
 	policy := func(stmts ...string) func(*settings.BucketState) {
 		return func(s *settings.BucketState) { s.Policy = policyOf(stmts...) }
 	}
 	principals := func(p ...string) func(*Input) {
 		return func(in *Input) {
 			cfg := testConfig(in.Assignment.Baseline)
-			cfg.Settings.AdminLock.Principals = p
-			in.Desired = DesiredFor(cfg, testAccount, settings.BucketRef{Name: testBucket, Region: testRegion}, testKey(), nil)
+			cfg.Settings.AdminLock.Deny = p
+			in.Desired = DesiredFor(cfg, testAccountState(), settings.BucketRef{Name: testBucket, Region: testRegion}, testKey(), nil)
 		}
 	}
 	runDiffCases(t, settings.AdminPolicyLock, map[string]diffCase{
@@ -487,7 +489,39 @@ func TestDiffAdminLock(t *testing.T) {
 			state:  func(s *settings.BucketState) { s.Policy = nil },
 			action: "create", before: "null",
 			after: `{"Sid":"S3BaselineDenyAdminPolicyChanges","Effect":"Deny","Principal":{"AWS":["` + testAdmin + `"]},` +
-				`"Action":["s3:DeleteBucketPolicy","s3:GetBucketPolicy","s3:PutBucketPolicy"],"Resource":"arn:aws:s3:::data"}`,
+				`"Action":["s3:DeleteBucketPolicy","s3:GetBucketPolicy","s3:PutBucketPolicy"],"Resource":"arn:aws:s3:::data",` +
+				`"Condition":{"ArnNotLike":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/Ops","arn:aws:iam::123456789012:role/*/Ops"]}}}`,
+			inReason: "S3UnlockBucketPolicy",
+		},
+		"OldStatement": {
+			reason: "our statement of an earlier release, without the exception of the caller's role: updated",
+			state: policy(tls, `{"Sid":"S3BaselineDenyAdminPolicyChanges","Effect":"Deny","Principal":{"AWS":["`+testAdmin+`"]},`+
+				`"Action":["s3:DeleteBucketPolicy","s3:GetBucketPolicy","s3:PutBucketPolicy"],"Resource":"arn:aws:s3:::data"}`),
+			action: "update", after: ours,
+		},
+		"Configuration": {
+			reason: "actions: configuration denies every action that can weaken the bucket, the caller's role excepted",
+			input: func(in *Input) {
+				cfg := testConfig(in.Assignment.Baseline)
+				cfg.Settings.AdminLock.Actions = baselines.AdminLockConfiguration
+				in.Desired = DesiredFor(cfg, testAccountState(), settings.BucketRef{Name: testBucket, Region: testRegion}, testKey(), nil)
+			},
+			action: "update",
+			after: `{"Sid":"S3BaselineDenyAdminPolicyChanges","Effect":"Deny","Principal":{"AWS":["` + testAdmin + `"]},` +
+				`"Action":["s3:DeleteBucketPolicy","s3:GetBucketPolicy","s3:PutBucketAcl","s3:PutBucketLogging","s3:PutBucketNotification",` +
+				`"s3:PutBucketOwnershipControls","s3:PutBucketPolicy","s3:PutBucketPublicAccessBlock","s3:PutBucketVersioning","s3:PutEncryptionConfiguration"],` +
+				`"Resource":"arn:aws:s3:::data",` +
+				`"Condition":{"ArnNotLike":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/Ops","arn:aws:iam::123456789012:role/*/Ops"]}}}`,
+			inReason: "every action that can weaken the bucket's configuration",
+		},
+		"AccountTemplate": {
+			reason: "{account} is filled in with the bucket's account",
+			input: func(in *Input) {
+				cfg := testConfig(in.Assignment.Baseline)
+				cfg.Settings.AdminLock.Deny = []string{"arn:aws:iam::{account}:role/LegacyFullAdmin"}
+				in.Desired = DesiredFor(cfg, testAccountState(), settings.BucketRef{Name: testBucket, Region: testRegion}, testKey(), nil)
+			},
+			action: "no-op", before: ours,
 		},
 		"ForeignWildcardAction": {
 			reason: "a foreign Deny with s3:*BucketPolicy and a scalar principal covers the three actions",
@@ -522,19 +556,19 @@ func TestDiffAdminLock(t *testing.T) {
 		"Empty": {
 			reason: "no principals configured is a bucket error naming the setting",
 			input:  principals(),
-			err:    "settings.admin_lock.principals",
+			err:    "settings.admin_lock.deny",
 		},
 		"CallerIsPrincipal": {
 			reason: "the caller's assumed role among the principals would lock the tool out: no change, an error",
 			state:  func(s *settings.BucketState) { s.Policy = policyOf(tls) },
 			input:  principals(testAdmin, "arn:aws:iam::123456789012:role/Ops"),
-			action: "create", held: "the caller " + testCaller + " is among settings.admin_lock principals",
+			action: "create", held: "the caller " + testCaller + " is among settings.admin_lock.deny",
 		},
 		"CallerRoleWithPath": {
 			reason: "the session ARN drops the role's path, the role name still matches",
 			state:  func(s *settings.BucketState) { s.Policy = policyOf(tls) },
 			input:  principals("arn:aws:iam::123456789012:role/team/Ops"),
-			action: "create", held: "lock s3baseline out",
+			action: "create", held: "would name s3baseline itself",
 		},
 		"CallerRoot": {
 			reason: "the account root caller matches a root principal",
@@ -543,13 +577,13 @@ func TestDiffAdminLock(t *testing.T) {
 				principals(testAccount)(in)
 				in.Account.Caller = "arn:aws:iam::123456789012:root"
 			},
-			action: "create", held: "lock s3baseline out",
+			action: "create", held: "would name s3baseline itself",
 		},
 		"Star": {
 			reason: "a principal * denies everyone, the caller too",
 			state:  func(s *settings.BucketState) { s.Policy = policyOf(tls) },
 			input:  principals("*"),
-			action: "create", held: "lock s3baseline out",
+			action: "create", held: "would name s3baseline itself",
 		},
 	})
 }
@@ -613,7 +647,7 @@ func TestPreserved(t *testing.T) {
 	in.State.Policy = policyOf(
 		`{"Sid":"AllowPartnerRead","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`,
 		`{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*"}`,
-		string(AdminLockStatement(testBucket, []string{testAdmin})),
+		string(AdminLockStatement(testBucket, testLock())),
 	)
 	in.State.Notifications = &settings.Notifications{EventBridge: true, Entries: []settings.NotificationEntry{
 		{ID: "ingest", Kind: settings.DestQueue, ARN: "arn:aws:sqs:eu-west-1:123456789012:ingest", Events: []string{"s3:ObjectRestore:Completed"}},
@@ -630,7 +664,7 @@ func TestPreserved(t *testing.T) {
 	// Nothing planned on the policy or the notifications: nothing to keep.
 	in = testInput(t, "high")
 	in.State.Policy = policyOf(`{"Sid":"AllowPartnerRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`,
-		string(TLSStatement(testBucket)), string(AdminLockStatement(testBucket, []string{testAdmin})))
+		string(TLSStatement("", testBucket)), string(AdminLockStatement(testBucket, testLock())))
 	if got := Diff(in).Preserved; got != nil {
 		t.Errorf("Preserved = %+v, want nil when no policy or notification change is planned", got)
 	}
@@ -659,7 +693,11 @@ func TestDiffExemptions(t *testing.T) {
 }
 
 func TestDiffOrderAndNoOps(t *testing.T) {
-	bp := Diff(testInput(t, "high"))
+	in := testInput(t, "high")
+	bp := Diff(in)
+	if len(bp.Findings) > 0 {
+		t.Errorf("compliant bucket has findings: %+v", bp.Findings)
+	}
 	var ids []settings.ControlID
 	for _, c := range bp.Changes {
 		if c.Action != NoOp {
@@ -667,8 +705,17 @@ func TestDiffOrderAndNoOps(t *testing.T) {
 		}
 		ids = append(ids, c.Control)
 	}
-	if diff := cmp.Diff(settings.BucketControls, ids); diff != "" {
-		t.Errorf("a compliant high bucket lists every bucket control as a no-op in plan order: -want, +got:\n%s", diff)
+	var enforceable []settings.ControlID
+	for _, id := range settings.BucketControls {
+		if in.Assignment.Baseline.Enforced(id) {
+			enforceable = append(enforceable, id)
+		}
+	}
+	if len(enforceable) != 9 {
+		t.Errorf("high enforces %d bucket controls, want 9: %v", len(enforceable), enforceable)
+	}
+	if diff := cmp.Diff(enforceable, ids); diff != "" {
+		t.Errorf("a compliant high bucket lists every enforced bucket control as a no-op in plan order: -want, +got:\n%s", diff)
 	}
 	if len(bp.Errors) != 0 || len(bp.Warnings) != 0 {
 		t.Errorf("unexpected messages: errors %q, warnings %q", bp.Errors, bp.Warnings)
@@ -680,20 +727,22 @@ func TestDiffOrderAndNoOps(t *testing.T) {
 
 func TestDesiredFor(t *testing.T) {
 	cfg := testConfig(builtin(t, "high"))
-	cfg.Settings.AdminLock.Principals = []string{testAdmin, "111122223333", testAdmin}
+	cfg.Settings.AdminLock.Deny = []string{testAdmin, "111122223333", testAdmin}
 	cfg.Settings.Notifications.Events = []string{"s3:ObjectRemoved:*", "s3:ObjectCreated:*"}
-	d := DesiredFor(cfg, testAccount, settings.BucketRef{Name: testLogs, Region: testRegion}, testKey(), errors.New("boom"))
+	d := DesiredFor(cfg, testAccountState(), settings.BucketRef{Name: testLogs, Region: testRegion}, testKey(), errors.New("boom"))
 	want := Desired{
 		LogTarget: testLogs, LogPrefix: "s3/", IsLogTarget: true,
 		KeyRef: testKeyRef, Key: testKey(), KeyErr: "boom", CreateKey: true,
-		TopicARN:        testTopic,
-		Events:          []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"},
-		AdminPrincipals: []string{"arn:aws:iam::111122223333:root", testAdmin},
+		TopicARN:  testTopic,
+		Events:    []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"},
+		Partition: "aws",
+		AdminLock: AdminLock{Partition: "aws", Principals: []string{"arn:aws:iam::111122223333:root", testAdmin}, Actions: baselines.AdminLockPolicy,
+			Except: []string{"arn:aws:iam::123456789012:role/Ops", "arn:aws:iam::123456789012:role/*/Ops"}},
 	}
 	if diff := cmp.Diff(want, d); diff != "" {
 		t.Errorf("DesiredFor: -want, +got:\n%s", diff)
 	}
-	if got := TopicARN("arn:aws:sns:us-east-1:999999999999:t", testAccount, testRegion); got != "arn:aws:sns:us-east-1:999999999999:t" {
+	if got := TopicARN("aws", "arn:aws:sns:us-east-1:999999999999:t", testAccount, testRegion); got != "arn:aws:sns:us-east-1:999999999999:t" {
 		t.Errorf("a topic ARN must be kept, got %s", got)
 	}
 }

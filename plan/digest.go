@@ -71,6 +71,12 @@ func aspectState(st settings.BucketState, a settings.Aspect) any {
 		return st.Website
 	case settings.AspectACL:
 		return aclState(st.ACL)
+	case settings.AspectVersioning:
+		return st.Versioning
+	case settings.AspectObjectLock:
+		return st.ObjectLock
+	case settings.AspectLifecycle:
+		return st.Lifecycle
 	}
 	return nil
 }

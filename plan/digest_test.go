@@ -30,7 +30,7 @@ func TestStateDigest(t *testing.T) {
 		"OwnedStatementsAdded": {
 			reason: "our own statements do not count",
 			change: func(s *settings.BucketState) {
-				s.Policy = policyOf(partner, string(TLSStatement(testBucket)), `{"Sid":"S3BaselineServerAccessLogs","Effect":"Allow"}`)
+				s.Policy = policyOf(partner, string(TLSStatement("", testBucket)), `{"Sid":"S3BaselineServerAccessLogs","Effect":"Allow"}`)
 			},
 			same: true,
 		},
@@ -109,7 +109,7 @@ func TestStateDigest(t *testing.T) {
 	a := compliantState(testBucket)
 	a.Policy = nil
 	b := compliantState(testBucket)
-	b.Policy = policyOf(string(TLSStatement(testBucket)), `{"Sid":"S3BaselineServerAccessLogs","Effect":"Allow"}`)
+	b.Policy = policyOf(string(TLSStatement("", testBucket)), `{"Sid":"S3BaselineServerAccessLogs","Effect":"Allow"}`)
 	if StateDigest(a) != StateDigest(b) {
 		t.Error("a policy holding only our statements must digest like no policy")
 	}

@@ -190,6 +190,9 @@ type BucketPlan struct {
 	Warnings  []string    `json:"warnings"`
 	Errors    []string    `json:"errors"`
 	Preserved *Preserved  `json:"preserved,omitempty"`
+	// Findings are the bucket's report-mode controls that it fails; they
+	// are never written.
+	Findings []Finding `json:"findings,omitempty"`
 }
 
 // Change is one control's change. Before and After are the control's own
@@ -271,7 +274,7 @@ type Summary struct {
 	Changes int `json:"changes"`
 	// Errors is the number of error lines, of buckets and accounts.
 	Errors int `json:"errors"`
-	// Findings counts the report-only findings (iam_mfa, shield).
+	// Findings counts the report-mode findings, of buckets and accounts.
 	Findings int `json:"findings"`
 }
 
@@ -339,6 +342,7 @@ func summarizeAccount(a *AccountPlan) Summary {
 			s.Compliant++
 		}
 		s.Errors += len(b.Errors)
+		s.Findings += len(b.Findings)
 	}
 	return s
 }

@@ -29,6 +29,9 @@ type fakeObserver struct {
 	trailsErr error
 	iam       settings.IAMReport
 	shield    settings.ShieldState
+	// accessPoints and mraps are the account's access points.
+	accessPoints []settings.AccessPoint
+	mraps        []settings.MultiRegionAccessPoint
 	// accountReads counts Trails, IAMReport and Shield calls by name.
 	accountReads map[string]int
 
@@ -56,6 +59,22 @@ func (f *fakeObserver) Trails(context.Context) ([]settings.Trail, error) {
 func (f *fakeObserver) IAMReport(context.Context) (settings.IAMReport, error) {
 	f.countRead("iam")
 	return f.iam, nil
+}
+
+func (f *fakeObserver) AccessPoints(_ context.Context, regions []string) ([]settings.AccessPoint, error) {
+	f.countRead("access_points")
+	var out []settings.AccessPoint
+	for _, ap := range f.accessPoints {
+		if slices.Contains(regions, ap.Region) {
+			out = append(out, ap)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeObserver) MultiRegionAccessPoints(context.Context) ([]settings.MultiRegionAccessPoint, bool, error) {
+	f.countRead("mraps")
+	return f.mraps, true, nil
 }
 
 func (f *fakeObserver) Shield(context.Context) (settings.ShieldState, error) {
@@ -172,7 +191,7 @@ func mixedScenario(t interface {
 	shared.Policy = policyOf(
 		`{"Sid":"AllowPartnerRead","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::shared-ingest/*"}`,
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/Etl"},"Action":["s3:PutObject"],"Resource":"arn:aws:s3:::shared-ingest/*"}`,
-		string(AdminLockStatement("shared-ingest", []string{testAdmin})),
+		string(AdminLockStatement("shared-ingest", testLock())),
 	)
 	shared.Notifications = &settings.Notifications{EventBridge: true, Entries: []settings.NotificationEntry{
 		{ID: "ingest", Kind: settings.DestQueue, ARN: "arn:aws:sqs:eu-west-1:123456789012:ingest", Events: []string{"s3:ObjectCreated:Put"}},
@@ -182,7 +201,7 @@ func mixedScenario(t interface {
 	logs := compliantState(testLogs)
 	logs.Encryption = &settings.Encryption{Algorithm: settings.SSES3}
 	logs.Logging = nil
-	logs.Policy = policyOf(string(TLSStatement(testLogs)), string(AdminLockStatement(testLogs, []string{testAdmin})),
+	logs.Policy = policyOf(string(TLSStatement("", testLogs)), string(AdminLockStatement(testLogs, testLock())),
 		`{"Sid":"S3BaselineServerAccessLogs","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::`+testLogs+`/s3/*"}`)
 	add(logs)
 

@@ -17,7 +17,7 @@ const (
 	testCaller  = "arn:aws:sts::123456789012:assumed-role/Ops/alice"
 	testKeyRef  = "alias/s3baseline"
 	testKeyARN  = "arn:aws:kms:eu-west-1:123456789012:key/11112222-3333-4444-5555-666677778888"
-	testAdmin   = "arn:aws:iam::123456789012:role/BreakGlassAdmin"
+	testAdmin   = "arn:aws:iam::123456789012:role/LegacyFullAdmin"
 	testLogs    = "s3baseline-logs-123456789012-eu-west-1"
 	testTopic   = "arn:aws:sns:eu-west-1:123456789012:s3baseline-events"
 )
@@ -35,7 +35,7 @@ func builtin(t testing.TB, name string) *baselines.Baseline {
 func testConfig(b *baselines.Baseline) *baselines.Config {
 	c := baselines.DefaultConfig()
 	c.Baseline = b
-	c.Settings.AdminLock.Principals = []string{testAdmin}
+	c.Settings.AdminLock.Deny = []string{testAdmin}
 	return c
 }
 
@@ -56,7 +56,14 @@ func policyOf(statements ...string) *settings.Policy {
 func allAspects() []settings.Aspect {
 	return []settings.Aspect{settings.AspectPublicAccessBlock, settings.AspectOwnership, settings.AspectEncryption,
 		settings.AspectLogging, settings.AspectPolicy, settings.AspectNotifications,
-		settings.AspectACL, settings.AspectPolicyStatus, settings.AspectWebsite}
+		settings.AspectACL, settings.AspectPolicyStatus, settings.AspectWebsite,
+		settings.AspectVersioning, settings.AspectObjectLock, settings.AspectLifecycle}
+}
+
+// keptLifecycle is a lifecycle that passes the lifecycle control on a
+// versioned bucket: it expires noncurrent versions.
+func keptLifecycle() *settings.LifecycleConfig {
+	return &settings.LifecycleConfig{Rules: []settings.LifecycleRule{{ID: "expire-old-versions", Enabled: true, NoncurrentExpiration: true, AbortIncomplete: true}}}
 }
 
 // testOwnerID is the bucket owner's canonical id in the ACLs of the tests.
@@ -88,10 +95,13 @@ func compliantState(name string) settings.BucketState {
 		Encryption: &settings.Encryption{Algorithm: settings.SSEKMS, KMSKeyID: testKeyRef, KeyARN: testKeyARN, BucketKeyEnabled: true,
 			BlockedEncryptionTypes: []string{settings.EncryptionTypeSSEC}},
 		Logging:       &settings.Logging{TargetBucket: testLogs, TargetPrefix: "s3/", KeyFormat: settings.KeyFormatPartitioned, PartitionDateSource: settings.EventTime},
-		Policy:        policyOf(string(TLSStatement(name)), string(AdminLockStatement(name, []string{testAdmin}))),
+		Policy:        policyOf(string(TLSStatement("", name)), string(AdminLockStatement(name, testLock()))),
 		Notifications: &settings.Notifications{Entries: []settings.NotificationEntry{ourEntry()}},
 		ACL:           privateACL(),
 		PolicyStatus:  &settings.PolicyStatus{},
+		Versioning:    &settings.VersioningConfig{Status: settings.VersioningEnabled, MFADelete: true},
+		ObjectLock:    &settings.ObjectLockConfig{Enabled: true, Mode: "GOVERNANCE", Days: 30},
+		Lifecycle:     keptLifecycle(),
 	}
 }
 
@@ -104,7 +114,7 @@ func testInput(t testing.TB, baseline string) Input {
 		State:      compliantState(testBucket),
 		Account:    testAccountState(),
 		Assignment: baselines.Assignment{Baseline: cfg.Baseline},
-		Desired:    DesiredFor(cfg, testAccount, ref, testKey(), nil),
+		Desired:    DesiredFor(cfg, testAccountState(), ref, testKey(), nil),
 	}
 }
 
@@ -225,4 +235,10 @@ func runDiffCases(t *testing.T, id settings.ControlID, cases map[string]diffCase
 			}
 		})
 	}
+}
+
+// testLock is admin_policy_lock's statement under testConfig: the admin
+// denied the bucket policy, the caller's role excepted.
+func testLock() AdminLock {
+	return AdminLock{Partition: "aws", Principals: []string{testAdmin}, Actions: baselines.AdminLockPolicy, Except: callerPatterns(testCaller)}
 }

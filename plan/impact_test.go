@@ -9,8 +9,8 @@ import (
 )
 
 func TestImpact(t *testing.T) {
-	tls := string(TLSStatement(testBucket))
-	lock := string(AdminLockStatement(testBucket, []string{testAdmin}))
+	tls := string(TLSStatement("", testBucket))
+	lock := string(AdminLockStatement(testBucket, testLock()))
 	publicRead := `{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`
 	partner := `{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}`
 	secureOnly := `{"Sid":"TLSRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}`

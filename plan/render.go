@@ -54,7 +54,7 @@ func (r *renderer) account(a *AccountPlan) {
 		if b.Compliant() {
 			compliant = append(compliant, b.Name)
 		}
-		if b.pending() == 0 && len(b.Exempt) == 0 && len(b.Warnings) == 0 && len(b.Errors) == 0 {
+		if b.pending() == 0 && len(b.Exempt) == 0 && len(b.Warnings) == 0 && len(b.Errors) == 0 && len(b.Findings) == 0 {
 			continue
 		}
 		r.bucket(b)
@@ -157,6 +157,9 @@ func (r *renderer) bucket(b *BucketPlan) {
 			detail += ": " + e.Reason
 		}
 		r.printf("  skipped: %s (%s)\n", e.Control, detail)
+	}
+	for _, f := range b.Findings {
+		r.printf("  report: %s: %s\n", f.Control, f.Detail)
 	}
 	for _, w := range b.Warnings {
 		r.printf("  %s %s\n", r.paint("33", "!"), w)

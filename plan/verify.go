@@ -97,7 +97,7 @@ func Verify(p *Plan) error {
 					addf("%s %s: baseline %s does not enforce this control", at, c.Control, bl.Name)
 					continue
 				}
-				if why := checkChange(cfg, a.Account, b, c); why != "" {
+				if why := checkChange(cfg, settings.AccountState{AccountID: a.Account, Caller: a.Caller}, b, c); why != "" {
 					addf("%s %s: %s", at, c.Control, why)
 				}
 			}
@@ -145,7 +145,7 @@ func outOfScope(s Scope, cfg *baselines.Config, name, region string) string {
 
 // checkChange is what makes one bucket change impossible for the tool to
 // have planned, judged from its own before and after and the config.
-func checkChange(cfg *baselines.Config, account string, b *BucketPlan, c Change) string {
+func checkChange(cfg *baselines.Config, acct settings.AccountState, b *BucketPlan, c Change) string {
 	if c.Action == NoOp {
 		if !sameJSON(c.Before, c.After) {
 			return "a no-op whose after differs from its before"
@@ -158,7 +158,7 @@ func checkChange(cfg *baselines.Config, account string, b *BucketPlan, c Change)
 	if c.Action == Delete {
 		return "the tool never deletes a setting"
 	}
-	d := DesiredFor(cfg, account, settings.BucketRef{Name: b.Name, Region: b.Region}, settings.KeyInfo{}, nil)
+	d := DesiredFor(cfg, acct, settings.BucketRef{Name: b.Name, Region: b.Region}, settings.KeyInfo{}, nil)
 	switch c.Control {
 	case settings.BlockPublicAccess:
 		var before *settings.PublicAccessBlock
@@ -181,11 +181,11 @@ func checkChange(cfg *baselines.Config, account string, b *BucketPlan, c Change)
 			return "its after is " + after.Rule + ", not BucketOwnerEnforced"
 		}
 	case settings.TLSOnly:
-		if !sameJSON(c.After, TLSStatement(b.Name)) {
+		if !sameJSON(c.After, TLSStatement(d.Partition, b.Name)) {
 			return "its after is not the tool's statement " + settings.SidDenyInsecureTransport + " for this bucket"
 		}
 	case settings.AdminPolicyLock:
-		if !sameJSON(c.After, AdminLockStatement(b.Name, d.AdminPrincipals)) {
+		if !sameJSON(c.After, AdminLockStatement(b.Name, d.AdminLock)) {
 			return "its after is not the tool's statement " + settings.SidDenyAdminPolicyChanges + " for this bucket and the configured principals"
 		}
 	case settings.DefaultEncryption, settings.BlockSSEC:
@@ -223,6 +223,14 @@ func checkChange(cfg *baselines.Config, account string, b *BucketPlan, c Change)
 		}
 		if after.ID != settings.NotificationID || after.ARN != d.TopicARN {
 			return "its after is not the tool's entry " + settings.NotificationID + " to " + quoteOrNone(d.TopicARN)
+		}
+	case settings.Versioning:
+		var after settings.VersioningConfig
+		if err := decodeStrict(c.After, &after); err != nil {
+			return err.Error()
+		}
+		if after.Status != settings.VersioningEnabled {
+			return "its after is versioning " + quoteOrNone(after.Status) + ", not Enabled"
 		}
 	default:
 		return "not a bucket control"

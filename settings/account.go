@@ -118,3 +118,24 @@ type OrgAccount struct {
 	Name   string `json:"name"`
 	Status string `json:"status"` // ACTIVE, SUSPENDED, PENDING_CLOSURE
 }
+
+// AccessPoint is an S3 access point with its own Block Public Access,
+// which S3 fixes when the access point is created.
+type AccessPoint struct {
+	Name          string `json:"name"`
+	Bucket        string `json:"bucket"`
+	Region        string `json:"region"`
+	ARN           string `json:"arn"`
+	NetworkOrigin string `json:"network_origin,omitempty"` // Internet | VPC
+	// PublicAccessBlock is never nil: an access point always has one.
+	PublicAccessBlock *PublicAccessBlock `json:"public_access_block"`
+}
+
+// MultiRegionAccessPoint is a Multi-Region Access Point with its Block
+// Public Access (fixed at creation) and the buckets it routes to.
+type MultiRegionAccessPoint struct {
+	Name              string             `json:"name"`
+	Alias             string             `json:"alias,omitempty"`
+	PublicAccessBlock *PublicAccessBlock `json:"public_access_block"`
+	Buckets           []string           `json:"buckets"`
+}

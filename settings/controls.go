@@ -19,6 +19,13 @@ const (
 	ObjectOwnership    ControlID = "object_ownership"
 	EventNotifications ControlID = "event_notifications"
 	AdminPolicyLock    ControlID = "admin_policy_lock"
+	Versioning         ControlID = "versioning"
+	// Report-only bucket controls: nothing the tool could write is safe.
+	MFADelete          ControlID = "mfa_delete"
+	ObjectLock         ControlID = "object_lock"
+	Lifecycle          ControlID = "lifecycle"
+	ACLGrants          ControlID = "acl_grants"
+	CrossAccountPolicy ControlID = "cross_account_policy"
 )
 
 // Account controls.
@@ -27,6 +34,10 @@ const (
 	CloudTrailDataEvents     ControlID = "cloudtrail_data_events"
 	IAMMFA                   ControlID = "iam_mfa"
 	Shield                   ControlID = "shield"
+	// AccessPointBPA and MRAPBPA are report-only: an access point's Block
+	// Public Access is fixed when it is created.
+	AccessPointBPA ControlID = "access_point_bpa"
+	MRAPBPA        ControlID = "mrap_bpa"
 )
 
 // BucketControls lists the bucket controls in the order plans show them:
@@ -38,15 +49,23 @@ var BucketControls = []ControlID{
 	DefaultEncryption,
 	BlockSSEC,
 	AccessLogging,
+	Versioning,
 	TLSOnly,
 	AdminPolicyLock,
 	EventNotifications,
+	MFADelete,
+	ObjectLock,
+	Lifecycle,
+	ACLGrants,
+	CrossAccountPolicy,
 }
 
 // AccountControls lists the account controls in plan order.
 var AccountControls = []ControlID{
 	AccountBlockPublicAccess,
 	CloudTrailDataEvents,
+	AccessPointBPA,
+	MRAPBPA,
 	IAMMFA,
 	Shield,
 }

@@ -179,8 +179,13 @@ func parsePrincipal(raw json.RawMessage) (map[string][]string, error) {
 // NormalisePrincipal turns a 12-digit account id into the account's root
 // ARN, which is what AWS stores and returns for it; anything else is kept.
 func NormalisePrincipal(p string) string {
+	return NormalisePrincipalIn("aws", p)
+}
+
+// NormalisePrincipalIn is NormalisePrincipal in a partition.
+func NormalisePrincipalIn(partition, p string) string {
 	if IsAccountID(p) {
-		return "arn:aws:iam::" + p + ":root"
+		return AccountRootARN(partition, p)
 	}
 	return p
 }

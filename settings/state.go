@@ -19,8 +19,11 @@ const (
 	AspectPolicy            Aspect = "policy"              // GetBucketPolicy
 	AspectNotifications     Aspect = "notifications"       // GetBucketNotificationConfiguration
 	AspectTags              Aspect = "tags"                // GetBucketTagging
-	// The aspects below are read only to judge what a change would cut
-	// off (the impact rules); no control is judged from them.
+	AspectVersioning        Aspect = "versioning"          // GetBucketVersioning
+	AspectObjectLock        Aspect = "object_lock"         // GetObjectLockConfiguration
+	AspectLifecycle         Aspect = "lifecycle"           // GetBucketLifecycleConfiguration
+	// The aspects below are read to judge what a change would cut off
+	// (the impact rules); acl_grants is judged from the ACL too.
 	AspectWebsite      Aspect = "website"       // GetBucketWebsite
 	AspectACL          Aspect = "acl"           // GetBucketAcl
 	AspectPolicyStatus Aspect = "policy_status" // GetBucketPolicyStatus
@@ -37,10 +40,20 @@ func AspectsFor(c ControlID) []Aspect {
 		return []Aspect{AspectEncryption}
 	case AccessLogging:
 		return []Aspect{AspectLogging}
-	case TLSOnly, AdminPolicyLock:
+	case TLSOnly, AdminPolicyLock, CrossAccountPolicy:
 		return []Aspect{AspectPolicy}
 	case EventNotifications:
 		return []Aspect{AspectNotifications}
+	case Versioning, MFADelete:
+		return []Aspect{AspectVersioning}
+	case ObjectLock:
+		return []Aspect{AspectObjectLock}
+	case Lifecycle:
+		// A versioned bucket's lifecycle must also expire noncurrent
+		// versions (Security Hub S3.10).
+		return []Aspect{AspectLifecycle, AspectVersioning}
+	case ACLGrants:
+		return []Aspect{AspectACL}
 	}
 	return nil
 }
@@ -79,6 +92,54 @@ type BucketState struct {
 	// PolicyStatus is S3's own verdict on the bucket policy
 	// (GetBucketPolicyStatus); nil when there is no policy.
 	PolicyStatus *PolicyStatus `json:"policy_status,omitempty"`
+	// Versioning is nil when versioning was never enabled (no Status).
+	Versioning *VersioningConfig `json:"versioning,omitempty"`
+	// ObjectLock is nil when the bucket has no Object Lock configuration.
+	ObjectLock *ObjectLockConfig `json:"object_lock,omitempty"`
+	// Lifecycle is nil when the bucket has no lifecycle configuration.
+	Lifecycle *LifecycleConfig `json:"lifecycle,omitempty"`
+}
+
+// VersioningConfig is GetBucketVersioning. S3 can suspend versioning but never
+// return a bucket to "never enabled", so a nil *VersioningConfig is only ever
+// observed, never written.
+type VersioningConfig struct {
+	Status string `json:"status"` // Enabled | Suspended
+	// MFADelete is true when MfaDelete is Enabled: then changing the
+	// versioning state needs the root user's MFA device.
+	MFADelete bool `json:"mfa_delete,omitempty"`
+}
+
+// Versioning states.
+const (
+	VersioningEnabled   = "Enabled"
+	VersioningSuspended = "Suspended"
+)
+
+// ObjectLockConfig is GetObjectLockConfiguration.
+type ObjectLockConfig struct {
+	Enabled bool `json:"enabled"`
+	// Mode, Days and Years are the default retention, when there is one.
+	Mode  string `json:"mode,omitempty"` // GOVERNANCE | COMPLIANCE
+	Days  int32  `json:"days,omitempty"`
+	Years int32  `json:"years,omitempty"`
+}
+
+// LifecycleConfig is what the lifecycle controls read of a lifecycle
+// configuration: each rule's id, status and whether it expires current
+// or noncurrent versions or aborts incomplete uploads.
+type LifecycleConfig struct {
+	Rules []LifecycleRule `json:"rules"`
+}
+
+// LifecycleRule is one lifecycle rule, summarised.
+type LifecycleRule struct {
+	ID                   string `json:"id,omitempty"`
+	Enabled              bool   `json:"enabled"`
+	Expiration           bool   `json:"expiration,omitempty"`
+	NoncurrentExpiration bool   `json:"noncurrent_expiration,omitempty"`
+	Transition           bool   `json:"transition,omitempty"`
+	AbortIncomplete      bool   `json:"abort_incomplete,omitempty"`
 }
 
 // PolicyStatus is GetBucketPolicyStatus: whether S3 itself counts the
@@ -193,6 +254,12 @@ func (b *BucketState) CopyAspect(from *BucketState, a Aspect) {
 		b.ACL = from.ACL
 	case AspectPolicyStatus:
 		b.PolicyStatus = from.PolicyStatus
+	case AspectVersioning:
+		b.Versioning = from.Versioning
+	case AspectObjectLock:
+		b.ObjectLock = from.ObjectLock
+	case AspectLifecycle:
+		b.Lifecycle = from.Lifecycle
 	}
 }
 

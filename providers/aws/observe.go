@@ -33,6 +33,12 @@ func aspectOp(a settings.Aspect) string {
 		return "get bucket acl"
 	case settings.AspectPolicyStatus:
 		return "get bucket policy status"
+	case settings.AspectVersioning:
+		return "get bucket versioning"
+	case settings.AspectObjectLock:
+		return "get object lock configuration"
+	case settings.AspectLifecycle:
+		return "get bucket lifecycle configuration"
 	}
 	return ""
 }
@@ -122,6 +128,12 @@ func (p *Provider) observe(ctx context.Context, client *s3.Client, region string
 		st.ACL, err = findACL(cctx, client, st.Name)
 	case settings.AspectPolicyStatus:
 		st.PolicyStatus, err = findPolicyStatus(cctx, client, st.Name)
+	case settings.AspectVersioning:
+		st.Versioning, err = findVersioning(cctx, client, st.Name)
+	case settings.AspectObjectLock:
+		st.ObjectLock, err = findObjectLock(cctx, client, st.Name)
+	case settings.AspectLifecycle:
+		st.Lifecycle, err = findLifecycle(cctx, client, st.Name)
 	}
 	return err
 }
