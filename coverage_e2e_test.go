@@ -41,6 +41,8 @@ func coverageScenario(t *testing.T) *emulator.Server {
 			emulator.AccessPoint{Name: "open-ap", Bucket: "compliant-high", Region: "eu-west-1", PublicAccessBlock: open},
 			emulator.AccessPoint{Name: "closed-ap", Bucket: "compliant-high", Region: "eu-west-1"},
 		)
+		sc.DirectoryBuckets = append(sc.DirectoryBuckets,
+			emulator.DirectoryBucket{Name: "scratch--use1-az4--x-s3", Region: "us-east-1", AvailabilityZoneID: "use1-az4"})
 		sc.MultiRegionAccessPoints = append(sc.MultiRegionAccessPoints,
 			emulator.MultiRegionAccessPoint{Name: "global-open", PublicAccessBlock: open, Regions: []emulator.MRAPRegion{{Bucket: "compliant-high", Region: "eu-west-1"}}},
 			emulator.MultiRegionAccessPoint{Name: "global-shut", Regions: []emulator.MRAPRegion{{Bucket: "modern-default", Region: "us-east-1"}}},
@@ -164,6 +166,41 @@ func TestVersioningEndToEnd(t *testing.T) {
 		if got := snap.Buckets[name].Versioning; got != status {
 			t.Errorf("%s after rollback: versioning %q, want %q", name, got, status)
 		}
+	}
+}
+
+// TestDirectoryBucketEndToEnd: a directory bucket is listed (by
+// ListDirectoryBuckets: ListBuckets does not show it), judged only on its
+// default encryption, and never written, by plan or apply.
+func TestDirectoryBucketEndToEnd(t *testing.T) {
+	srv := coverageScenario(t)
+	const dir = "scratch--use1-az4--x-s3"
+	r := runCLI(t, "plan", "--config", configFile(t, coverageConfig), "--endpoint-url", srv.URL(), "--json")
+	var p plan.Plan
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatalf("plan (exit %d): %v\n%s", r.code, err, r.stderr)
+	}
+	b := bucketPlan(t, &p, dir)
+	if !b.Directory || len(b.Changes) != 0 || len(b.Errors) != 0 {
+		t.Errorf("directory bucket plan %+v: want directory, no change, no error", b)
+	}
+	if len(b.Findings) != 1 || b.Findings[0].Control != settings.DefaultEncryption || !strings.Contains(b.Findings[0].Detail, "wants SSE-KMS") {
+		t.Errorf("findings %+v, want default_encryption's (SSE-S3 where high wants SSE-KMS)", b.Findings)
+	}
+	runCLI(t, "apply", "--config", configFile(t, coverageConfig), "--endpoint-url", srv.URL(), "--auto-approve", "--allow-impact",
+		"--journal", filepath.Join(t.TempDir(), "j.jsonl"))
+	read := false
+	for _, c := range srv.Calls() {
+		read = read || (c.Bucket == dir && c.Operation == "GetBucketEncryption")
+		if c.Bucket == dir && !strings.HasPrefix(c.Operation, "Get") && !strings.HasPrefix(c.Operation, "List") && !strings.HasPrefix(c.Operation, "Head") {
+			t.Errorf("apply sent %s to the directory bucket (%d)", c.Operation, c.Status)
+		}
+		if c.Bucket == dir && c.Status == 501 {
+			t.Errorf("%s on the directory bucket is not supported there (501)", c.Operation)
+		}
+	}
+	if !read {
+		t.Error("the emulator saw no GetBucketEncryption of the directory bucket: the call log does not see directory buckets")
 	}
 }
 

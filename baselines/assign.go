@@ -19,10 +19,24 @@ import (
 // An exemption holds through its until date (UTC, inclusive); from the day
 // after, it is listed under Lapsed and the control is enforced again.
 func (c *Config) Assign(bucket string, tags map[string]string, now time.Time) Assignment {
+	return c.AssignAt(Target{Bucket: bucket, Tags: tags}, now)
+}
+
+// Target is what a rule is matched against: a bucket of an account, in a
+// home region, with its tags.
+type Target struct {
+	Account, Region, Bucket string
+	Tags                    map[string]string
+}
+
+// AssignAt is Assign for a bucket of a known account and region, which
+// rules with accounts or regions need; Assign knows neither, so such
+// rules never match there.
+func (c *Config) AssignAt(t Target, now time.Time) Assignment {
 	a := Assignment{Baseline: c.Baseline}
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if !r.Matches(bucket, tags) {
+		if !r.MatchesAt(t) || r.accountOnly() {
 			continue
 		}
 		a.Rule = r
@@ -43,14 +57,65 @@ func (c *Config) Assign(bucket string, tags map[string]string, now time.Time) As
 				a.Exempt = append(a.Exempt, e)
 			}
 		}
+		for _, id := range r.Mute {
+			e := Exemption{Control: id, Reason: r.Reason, Until: until}
+			if lapsed {
+				a.LapsedMutes = append(a.LapsedMutes, e)
+			} else {
+				a.Muted = append(a.Muted, e)
+			}
+		}
 		break
 	}
 	return a
 }
 
+// accountOnly reports whether the rule names only accounts (and mutes):
+// it is about the accounts' own findings, not their buckets.
+func (r *Rule) accountOnly() bool {
+	return len(r.Accounts) > 0 && r.Match == "" && len(r.MatchTags) == 0 && len(r.Regions) == 0 && r.Baseline == nil && len(r.Exempt) == 0
+}
+
+// AccountMutes are the account findings muted for account, in force and
+// lapsed: those of the rules that name only accounts.
+func (c *Config) AccountMutes(account string, now time.Time) (muted, lapsed []Exemption) {
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if !r.accountOnly() || !slices.Contains(r.Accounts, account) {
+			continue
+		}
+		var until string
+		if !r.Until.IsZero() {
+			until = r.Until.Format(dateLayout)
+		}
+		gone := until != "" && now.UTC().Format(dateLayout) > until
+		for _, id := range r.Mute {
+			e := Exemption{Control: id, Reason: r.Reason, Until: until}
+			if gone {
+				lapsed = append(lapsed, e)
+			} else {
+				muted = append(muted, e)
+			}
+		}
+	}
+	return muted, lapsed
+}
+
 // Matches reports whether the rule matches a bucket of that name and tags
 // (whether or not an earlier rule matches it first).
 func (r *Rule) Matches(bucket string, tags map[string]string) bool {
+	return r.MatchesAt(Target{Bucket: bucket, Tags: tags})
+}
+
+// MatchesAt is Matches for a bucket of a known account and region.
+func (r *Rule) MatchesAt(t Target) bool {
+	bucket, tags := t.Bucket, t.Tags
+	if len(r.Accounts) > 0 && !slices.Contains(r.Accounts, t.Account) {
+		return false
+	}
+	if len(r.Regions) > 0 && !slices.Contains(r.Regions, t.Region) {
+		return false
+	}
 	if r.Match != "" {
 		if ok, err := path.Match(r.Match, bucket); err != nil || !ok {
 			return false

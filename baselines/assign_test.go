@@ -1,6 +1,8 @@
 package baselines
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +206,71 @@ func TestCheckBucketName(t *testing.T) {
 				t.Errorf("CheckBucketName(%q) = %v, want ok %v", tc.name, err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestRulesAccountsRegionsMutes: a rule may match accounts and regions as
+// well as names and tags; a rule of accounts alone mutes the accounts' own
+// findings and assigns no bucket; a mute holds through its until date.
+func TestRulesAccountsRegionsMutes(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "s3baseline.yaml", `baseline: medium
+buckets:
+  - match: "scratch-*"
+    accounts: ["222222222222"]
+    regions: [eu-west-1]
+    baseline: low
+    mute: [lifecycle]
+    reason: "scratch space, emptied nightly by a job"
+    until: 2027-06-30
+  - accounts: ["111111111111"]
+    mute: [iam_mfa, shield]
+    reason: "break-glass users, MFA in the safe (SEC-9)"
+`)
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		target   Target
+		baseline string
+		muted    []settings.ControlID
+	}{
+		{Target{Account: "222222222222", Region: "eu-west-1", Bucket: "scratch-1"}, "low", []settings.ControlID{settings.Lifecycle}},
+		{Target{Account: "333333333333", Region: "eu-west-1", Bucket: "scratch-1"}, "medium", nil},
+		{Target{Account: "222222222222", Region: "us-east-1", Bucket: "scratch-1"}, "medium", nil},
+		{Target{Account: "111111111111", Region: "eu-west-1", Bucket: "anything"}, "medium", nil},
+	}
+	for _, tc := range cases {
+		a := c.AssignAt(tc.target, now)
+		var muted []settings.ControlID
+		for _, m := range a.Muted {
+			muted = append(muted, m.Control)
+		}
+		if a.Baseline.Name != tc.baseline || !slices.Equal(muted, tc.muted) {
+			t.Errorf("%+v: baseline %s muted %v, want %s %v", tc.target, a.Baseline.Name, muted, tc.baseline, tc.muted)
+		}
+	}
+	if a := c.AssignAt(cases[0].target, time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)); len(a.Muted) != 0 || len(a.LapsedMutes) != 1 {
+		t.Errorf("after until: muted %v lapsed %v, want the mute lapsed", a.Muted, a.LapsedMutes)
+	}
+	muted, _ := c.AccountMutes("111111111111", now)
+	if len(muted) != 2 || muted[0].Control != settings.IAMMFA || muted[0].Reason == "" {
+		t.Errorf("account mutes %+v, want iam_mfa and shield with the reason", muted)
+	}
+	if m, _ := c.AccountMutes("222222222222", now); len(m) != 0 {
+		t.Errorf("a rule with a bucket match muted account findings: %+v", m)
+	}
+	for _, bad := range []struct{ file, want string }{
+		{"buckets:\n  - accounts: [\"12345\"]\n    mute: [shield]\n    reason: r\n", `buckets[0].accounts[0]: "12345" is not a 12-digit account id`},
+		{"buckets:\n  - accounts: [\"111111111111\"]\n    mute: [shield]\n", "buckets[0].reason: required with exempt and mute"},
+		{"buckets:\n  - regions: [eu-west-1]\n    reason: r\n", "a rule needs baseline, exempt or mute"},
+		{"buckets:\n  - accounts: [\"111111111111\"]\n    mute: [nothing]\n    reason: r\n", `unknown control "nothing"`},
+	} {
+		_, err := LoadConfig(writeFile(t, dir, "bad.yaml", bad.file))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want %q", bad.file, err, bad.want)
+		}
 	}
 }

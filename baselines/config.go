@@ -95,7 +95,7 @@ var (
 	notificationsKeys = []string{"topic", "events", "create_topic"}
 	adminLockKeys     = []string{"deny", "actions", "principals"}
 	cloudTrailKeys    = []string{"trail_name", "bucket", "kms_key", "region"}
-	ruleKeys          = []string{"match", "match_tags", "baseline", "exempt", "reason", "until"}
+	ruleKeys          = []string{"match", "match_tags", "accounts", "regions", "baseline", "exempt", "mute", "reason", "until"}
 )
 
 // configReader carries what reading one config file needs besides the
@@ -343,7 +343,7 @@ func (r *configReader) checkTemplates(c *Config) {
 func (r *configReader) rule(n *yaml.Node, key string) (Rule, bool) {
 	before := len(r.errs)
 	rule := Rule{Line: n.Line}
-	var given struct{ match, baseline, exempt, until *yaml.Node }
+	var given struct{ match, baseline, exempt, mute, until *yaml.Node }
 	isMapping := r.fields(n, key, ruleKeys, func(name string, k, v *yaml.Node) {
 		fkey := join(key, name)
 		switch name {
@@ -358,6 +358,15 @@ func (r *configReader) rule(n *yaml.Node, key string) (Rule, bool) {
 		case "match_tags":
 			given.match = k
 			rule.MatchTags = r.tags(v, fkey)
+		case "accounts":
+			given.match = k
+			rule.Accounts, _ = r.strList(v, fkey, checkAccountID)
+		case "regions":
+			given.match = k
+			rule.Regions, _ = r.strList(v, fkey, r.regions.Check)
+		case "mute":
+			given.mute = k
+			rule.Mute = r.mute(v, fkey)
 		case "baseline":
 			given.baseline = k
 			rule.Baseline = r.baseline(v, fkey)
@@ -382,15 +391,18 @@ func (r *configReader) rule(n *yaml.Node, key string) (Rule, bool) {
 	}
 	switch {
 	case given.match == nil:
-		r.errorf(n, key, "a rule needs match or match_tags")
-	case given.baseline == nil && given.exempt == nil:
-		r.errorf(n, key, "a rule needs baseline or exempt (otherwise it does nothing)")
+		r.errorf(n, key, "a rule needs match, match_tags, accounts or regions")
+	case given.baseline == nil && given.exempt == nil && given.mute == nil:
+		r.errorf(n, key, "a rule needs baseline, exempt or mute (otherwise it does nothing)")
 	}
-	if given.exempt != nil && strings.TrimSpace(rule.Reason) == "" {
-		r.errorf(given.exempt, join(key, "reason"), "required with exempt (say why, for the plan and the auditors)")
+	for _, g := range []*yaml.Node{given.exempt, given.mute} {
+		if g != nil && strings.TrimSpace(rule.Reason) == "" {
+			r.errorf(g, join(key, "reason"), "required with exempt and mute (say why, for the plan and the auditors)")
+			break
+		}
 	}
-	if given.until != nil && given.exempt == nil {
-		r.errorf(given.until, join(key, "until"), "only applies to exempt, and this rule exempts nothing")
+	if given.until != nil && given.exempt == nil && given.mute == nil {
+		r.errorf(given.until, join(key, "until"), "only applies to exempt and mute, and this rule does neither")
 	}
 	return rule, len(r.errs) == before
 }
@@ -497,6 +509,23 @@ func (c *Config) baselinesInUse() []*Baseline {
 		if r.Baseline != nil {
 			out = append(out, r.Baseline)
 		}
+	}
+	return out
+}
+
+// mute reads a rule's mute list: report-mode controls only, since a mute
+// silences findings and enforced controls have changes (exempt them).
+func (r *configReader) mute(n *yaml.Node, key string) []settings.ControlID {
+	ids, _ := r.strList(n, key, func(s string) error {
+		id := settings.ControlID(s)
+		if !settings.IsControl(id) {
+			return fmt.Errorf("unknown control %q", s)
+		}
+		return nil
+	})
+	out := make([]settings.ControlID, len(ids))
+	for i, s := range ids {
+		out[i] = settings.ControlID(s)
 	}
 	return out
 }

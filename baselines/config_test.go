@@ -220,7 +220,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		},
 		"unknown rule key": {
 			file: "buckets:\n  - match: a-*\n    baseline: low\n    exempts: [tls_only]\n",
-			want: "cfg.yaml:4: buckets[0].exempts: unknown key (want match, match_tags, baseline, exempt, reason or until)",
+			want: "cfg.yaml:4: buckets[0].exempts: unknown key (want match, match_tags, accounts, regions, baseline, exempt, mute, reason or until)",
 		},
 		"duplicate key": {
 			file: "baseline: high\nbaseline: low\n",
@@ -291,15 +291,15 @@ func TestLoadConfigErrors(t *testing.T) {
 		},
 		"rule without match": {
 			file: "buckets:\n  - baseline: low\n    reason: r\n",
-			want: `cfg.yaml:2: buckets[0]: a rule needs match or match_tags`,
+			want: `cfg.yaml:2: buckets[0]: a rule needs match, match_tags, accounts or regions`,
 		},
 		"rule that does nothing": {
 			file: "buckets:\n  - match: a-*\n    reason: r\n",
-			want: `cfg.yaml:2: buckets[0]: a rule needs baseline or exempt (otherwise it does nothing)`,
+			want: `cfg.yaml:2: buckets[0]: a rule needs baseline, exempt or mute (otherwise it does nothing)`,
 		},
 		"exempt without reason": {
 			file: "buckets:\n  - match: a-*\n    exempt: [tls_only]\n",
-			want: `cfg.yaml:3: buckets[0].reason: required with exempt (say why, for the plan and the auditors)`,
+			want: `cfg.yaml:3: buckets[0].reason: required with exempt and mute (say why, for the plan and the auditors)`,
 		},
 		"bad until": {
 			file: "buckets:\n  - match: a-*\n    exempt: [tls_only]\n    reason: r\n    until: 2027-13-01\n",
@@ -311,7 +311,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		},
 		"until without exempt": {
 			file: "buckets:\n  - match: a-*\n    baseline: low\n    until: 2027-06-30\n",
-			want: `cfg.yaml:4: buckets[0].until: only applies to exempt, and this rule exempts nothing`,
+			want: `cfg.yaml:4: buckets[0].until: only applies to exempt and mute, and this rule does neither`,
 		},
 		"empty match_tags": {
 			file: "buckets:\n  - match_tags: {}\n    baseline: low\n",

@@ -14,8 +14,11 @@ import (
 type ruleJSON struct {
 	Match     string               `json:"match,omitempty"`
 	MatchTags map[string]string    `json:"match_tags,omitempty"`
+	Accounts  []string             `json:"accounts,omitempty"`
+	Regions   []string             `json:"regions,omitempty"`
 	Baseline  *Baseline            `json:"baseline,omitempty"`
 	Exempt    []settings.ControlID `json:"exempt,omitempty"`
+	Mute      []settings.ControlID `json:"mute,omitempty"`
 	Reason    string               `json:"reason,omitempty"`
 	Until     string               `json:"until,omitempty"`
 	Line      int                  `json:"line,omitempty"`
@@ -24,8 +27,8 @@ type ruleJSON struct {
 // MarshalJSON writes a rule the way the config file spells it, so that
 // json.Marshal(config) and json.Unmarshal round-trip a whole Config.
 func (r Rule) MarshalJSON() ([]byte, error) {
-	doc := ruleJSON{Match: r.Match, MatchTags: r.MatchTags, Baseline: r.Baseline,
-		Exempt: r.Exempt, Reason: r.Reason, Line: r.Line}
+	doc := ruleJSON{Match: r.Match, MatchTags: r.MatchTags, Accounts: r.Accounts, Regions: r.Regions, Baseline: r.Baseline,
+		Exempt: r.Exempt, Mute: r.Mute, Reason: r.Reason, Line: r.Line}
 	if !r.Until.IsZero() {
 		doc.Until = r.Until.Format(dateLayout)
 	}
@@ -38,8 +41,8 @@ func (r *Rule) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return err
 	}
-	*r = Rule{Match: doc.Match, MatchTags: doc.MatchTags, Baseline: doc.Baseline,
-		Exempt: doc.Exempt, Reason: doc.Reason, Line: doc.Line}
+	*r = Rule{Match: doc.Match, MatchTags: doc.MatchTags, Accounts: doc.Accounts, Regions: doc.Regions, Baseline: doc.Baseline,
+		Exempt: doc.Exempt, Mute: doc.Mute, Reason: doc.Reason, Line: doc.Line}
 	if doc.Until != "" {
 		t, err := time.Parse(dateLayout, doc.Until)
 		if err != nil {

@@ -151,10 +151,20 @@ type Rule struct {
 	Match string
 	// MatchTags must all be present with these values.
 	MatchTags map[string]string
+	// Accounts and Regions, when set, limit the rule to buckets of these
+	// accounts and home regions (an organization's config names each
+	// account's exceptions in one file).
+	Accounts []string
+	Regions  []string
 	// Baseline, when set, replaces the default baseline for matching buckets.
 	Baseline *Baseline
 	Exempt   []settings.ControlID
-	Reason   string
+	// Mute lists report-only findings the rule silences, with Reason and
+	// until Until like an exemption: they are kept in the plan as muted,
+	// and count as findings again once Until has passed. A rule with only
+	// accounts mutes the account's own findings (iam_mfa, shield, ...).
+	Mute   []settings.ControlID
+	Reason string
 	// Until is the last day the exemption holds (UTC); zero means no end.
 	Until time.Time
 	// Line is the rule's line in the config file, for messages.
@@ -171,6 +181,10 @@ type Assignment struct {
 	// Lapsed lists exemptions whose until date has passed: the controls are
 	// enforced again and the plan says so.
 	Lapsed []Exemption
+	// Muted lists the findings the rule mutes, in force; LapsedMutes the
+	// mutes whose until date has passed.
+	Muted       []Exemption
+	LapsedMutes []Exemption
 }
 
 // Exemption is one exempted control of one bucket.

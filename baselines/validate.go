@@ -144,3 +144,11 @@ func CheckBucketName(name string) error {
 func alnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }
+
+// checkAccountID accepts a 12-digit account id.
+func checkAccountID(s string) error {
+	if !accountID.MatchString(s) {
+		return fmt.Errorf("%q is not a 12-digit account id", s)
+	}
+	return nil
+}

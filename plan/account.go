@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/settings"
@@ -71,6 +72,12 @@ type AccountInput struct {
 	AccessPointsErr string
 	MRAPs           []settings.MultiRegionAccessPoint
 	MRAPsErr        string
+	// Now is the plan's time, for the mutes' until dates.
+	Now time.Time
+	// OrgS3 is the account's Organizations S3 policy, OrgS3Err why it
+	// could not be read.
+	OrgS3    *settings.OrgS3Policy
+	OrgS3Err string
 	// MRAPsUnlisted says the partition has no Multi-Region Access Point
 	// control plane the tool knows (it is us-west-2 in aws).
 	MRAPsUnlisted bool
@@ -87,7 +94,7 @@ type AccountResult struct {
 // AccountNeeds says which account reads a plan needs: those of the account
 // controls the config's baselines and the planned buckets put in play.
 type AccountNeeds struct {
-	Trails, IAM, Shield, AccessPoints, MRAPs bool
+	Trails, IAM, Shield, AccessPoints, MRAPs, OrgS3 bool
 }
 
 // NeedsFor is what the account diff will read for these buckets.
@@ -101,6 +108,7 @@ func NeedsFor(cfg *baselines.Config, buckets []BucketPlan) AccountNeeds {
 		// there is nothing to list.
 		AccessPoints: len(buckets) > 0 && in.inPlay(settings.AccessPointBPA),
 		MRAPs:        in.inPlay(settings.MRAPBPA),
+		OrgS3:        in.inPlay(settings.AccountBlockPublicAccess) && in.enforced(settings.AccountBlockPublicAccess),
 	}
 }
 
@@ -129,6 +137,8 @@ func DiffAccount(in AccountInput) AccountResult {
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
+	muted, lapsed := in.Config.AccountMutes(in.Account.AccountID, in.Now)
+	r.Warnings = append(r.Warnings, mute(r.Findings, muted, lapsed)...)
 	return r
 }
 
@@ -201,6 +211,24 @@ func (in *AccountInput) accountBPA(r *AccountResult) {
 	if in.Account.PublicAccessBlockError != "" {
 		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot read the account's Block Public Access: %s", id, in.Account.PublicAccessBlockError))
 		return
+	}
+	if o := in.OrgS3; o != nil && o.Managed {
+		// The organization owns the setting: S3 refuses the account's own
+		// write (403) and reads back the effective, inherited flags.
+		which := "an Organizations S3 policy inherited from an OU or the root (the management account's ListPoliciesForTarget names it)"
+		if len(o.PolicyIDs) > 0 {
+			which = "the Organizations S3 policy " + strings.Join(o.PolicyIDs, ", ")
+		}
+		detail := "account-level Block Public Access is managed by the organization: " + which + " sets it to " + o.BlockPublicAccess +
+			"; s3baseline never writes it (S3 refuses the account's own write)"
+		if o.BlockPublicAccess != "all" {
+			detail += ". The policy leaves the flags off: change it to \"all\" from the management account to turn them on for every account it covers"
+		}
+		r.Findings = append(r.Findings, Finding{Control: id, Subject: settings.AccountRootARN(in.partition(), in.Account.AccountID), NIST: in.nist(id), Detail: detail})
+		return
+	}
+	if in.OrgS3Err != "" {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: whether an Organizations S3 policy manages it could not be read (%s); if one does, apply's write is refused", id, in.OrgS3Err))
 	}
 	want := &settings.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}
 	cur := in.Account.PublicAccessBlock

@@ -54,6 +54,9 @@ type Observer interface {
 	// Points; ok is false where the observer cannot look (another
 	// partition than aws).
 	MultiRegionAccessPoints(ctx context.Context) (mraps []settings.MultiRegionAccessPoint, ok bool, err error)
+	// OrgS3Policy says whether an AWS Organizations S3 policy manages the
+	// account's Block Public Access.
+	OrgS3Policy(ctx context.Context) (settings.OrgS3Policy, error)
 }
 
 // Options are a plan run's inputs.
@@ -148,6 +151,18 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	var dirErr string
+	if dobs, ok := obs.(DirectoryObserver); ok {
+		regions := cfg.Regions
+		if len(regions) == 0 {
+			regions = bucketRegions(buckets)
+		}
+		// A silent region's buckets say so already (see account).
+		regions = slices.DeleteFunc(slices.Clone(regions), func(region string) bool { return r.regionSilent(region) != "" })
+		var dirs []BucketPlan
+		dirs, dirErr = r.directoryBuckets(ctx, dobs, regions, o)
+		buckets = append(buckets, dirs...)
+	}
 
 	var ar AccountResult
 	if len(o.Buckets) > 0 || len(o.Regions) > 0 {
@@ -157,7 +172,10 @@ feed:
 		ar = AccountResult{Changes: []Change{}, Findings: []Finding{}, Warnings: []string{
 			"account controls not checked: the plan covers part of the account (--bucket or --region, or an event about one bucket); plan the whole account to check account_block_public_access, cloudtrail_data_events, iam_mfa and shield"}}
 	} else {
-		ar = r.account(ctx, buckets, unseen(all, refs))
+		ar = r.account(ctx, slices.DeleteFunc(slices.Clone(buckets), func(b BucketPlan) bool { return b.Directory }), unseen(all, refs))
+	}
+	if dirErr != "" {
+		ar.Errors = append(ar.Errors, "directory buckets: "+dirErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -188,14 +206,14 @@ feed:
 		},
 	}
 	p.Summary = Summarize(p)
-	p.Unmatched = unmatched(all, o, r.matched)
+	p.Unmatched = unmatched(acct.AccountID, all, o, r.matched)
 	return p, nil
 }
 
 // account observes what the account controls in play need, once per
 // account, and judges them.
 func (r *run) account(ctx context.Context, buckets []BucketPlan, unseen []string) AccountResult {
-	in := AccountInput{Account: r.acct, Config: r.cfg, Buckets: buckets, Unseen: unseen}
+	in := AccountInput{Account: r.acct, Config: r.cfg, Buckets: buckets, Unseen: unseen, Now: r.now}
 	needs := NeedsFor(r.cfg, buckets)
 	errText := func(err error) string {
 		if err == nil {
@@ -224,6 +242,13 @@ func (r *run) account(ctx context.Context, buckets []BucketPlan, unseen []string
 			in.Shield = &sh
 		}
 		in.ShieldErr = errText(err)
+	}
+	if needs.OrgS3 {
+		o, err := r.obs.OrgS3Policy(ctx)
+		if err == nil {
+			in.OrgS3 = &o
+		}
+		in.OrgS3Err = errText(err)
 	}
 	if needs.AccessPoints {
 		// A region that stopped answering has its buckets' errors
@@ -448,7 +473,7 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 		}
 		tags = ts.Tags
 	}
-	a := r.cfg.Assign(ref.Name, tags, r.now)
+	a := r.cfg.AssignAt(baselines.Target{Account: r.acct.AccountID, Region: ref.Region, Bucket: ref.Name, Tags: tags}, r.now)
 	if a.Baseline == nil {
 		a.Baseline = r.cfg.Baseline
 	}

@@ -172,6 +172,7 @@ func Diff(in Input) BucketPlan {
 	}
 
 	bp.Findings = c.report(Reported(in.Assignment))
+	c.warnings = append(c.warnings, mute(bp.Findings, in.Assignment.Muted, in.Assignment.LapsedMutes)...)
 
 	c.holdPolicyWrites(bp.Changes)
 	c.assessImpact(bp.Changes)

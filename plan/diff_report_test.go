@@ -1,9 +1,11 @@
 package plan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -143,4 +145,34 @@ func without(list []settings.Aspect, a settings.Aspect) []settings.Aspect {
 		}
 	}
 	return out
+}
+
+// TestMutedFindings: a muted finding stays in the plan with the rule's
+// reason and until but does not count; a lapsed mute is a warning and the
+// finding counts again. Account findings are muted by rules of accounts.
+func TestMutedFindings(t *testing.T) {
+	in := testInput(t, "high")
+	in.State.ObjectLock = nil
+	in.Assignment.Muted = []baselines.Exemption{{Control: settings.ObjectLock, Reason: "no retention agreed yet", Until: "2027-06-30"}}
+	bp := Diff(in)
+	if len(bp.Findings) != 1 || bp.Findings[0].Muted == nil || bp.Findings[0].Muted.Reason != "no retention agreed yet" {
+		t.Fatalf("findings %+v, want the object_lock finding muted", bp.Findings)
+	}
+	if s := Summarize(&Plan{AccountPlan: AccountPlan{Buckets: []BucketPlan{bp}}}); s.Findings != 0 {
+		t.Errorf("a muted finding counts: %+v", s)
+	}
+	in.Assignment.Muted, in.Assignment.LapsedMutes = nil, []baselines.Exemption{{Control: settings.ObjectLock, Reason: "r", Until: "2026-01-31"}}
+	bp = Diff(in)
+	if bp.Findings[0].Muted != nil || !containsLine(bp.Warnings, "mute of object_lock lapsed on 2026-01-31") {
+		t.Errorf("lapsed mute: findings %+v warnings %q", bp.Findings, bp.Warnings)
+	}
+
+	cfg := testConfig(builtin(t, "high"))
+	cfg.Rules = []baselines.Rule{{Accounts: []string{testAccount}, Mute: []settings.ControlID{settings.Shield}, Reason: "CloudFront protected"}}
+	r := DiffAccount(AccountInput{Account: testAccountState(), Config: cfg, Buckets: []BucketPlan{{Name: "data", Baseline: "high"}},
+		IAM: &settings.IAMReport{RootMFA: true}, Shield: &settings.ShieldState{}, Now: testNow()})
+	i := slices.IndexFunc(r.Findings, func(f Finding) bool { return f.Control == settings.Shield })
+	if i < 0 || r.Findings[i].Muted == nil {
+		t.Errorf("account findings %+v, want shield muted", r.Findings)
+	}
 }

@@ -193,6 +193,9 @@ type BucketPlan struct {
 	// Findings are the bucket's report-mode controls that it fails; they
 	// are never written.
 	Findings []Finding `json:"findings,omitempty"`
+	// Directory marks a directory bucket (S3 Express One Zone): judged
+	// only on what applies to it, never written.
+	Directory bool `json:"directory,omitempty"`
 }
 
 // Change is one control's change. Before and After are the control's own
@@ -260,6 +263,41 @@ type Finding struct {
 	Subject string             `json:"subject"`
 	Detail  string             `json:"detail"`
 	NIST    []string           `json:"nist,omitempty"`
+	// Muted is set when a config rule mutes the finding: it stays in the
+	// plan, with the rule's reason and until, but does not count.
+	Muted *Exemption `json:"muted,omitempty"`
+}
+
+// unmuted counts the findings no rule mutes.
+func unmuted(fs []Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Muted == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// mute marks the findings of the muted controls, and says which mutes
+// have lapsed.
+func mute(fs []Finding, muted, lapsed []baselines.Exemption) (warnings []string) {
+	for i := range fs {
+		for _, m := range muted {
+			if m.Control == fs[i].Control {
+				e := Exemption(m)
+				fs[i].Muted = &e
+			}
+		}
+	}
+	for _, l := range lapsed {
+		msg := "mute of " + string(l.Control) + " lapsed on " + l.Until
+		if l.Reason != "" {
+			msg += " (" + l.Reason + ")"
+		}
+		warnings = append(warnings, msg+": its findings count again")
+	}
+	return warnings
 }
 
 // Summary counts the plan; Summarize computes it.
@@ -330,7 +368,7 @@ func Summarize(p *Plan) Summary {
 }
 
 func summarizeAccount(a *AccountPlan) Summary {
-	s := Summary{Buckets: len(a.Buckets), Changes: pending(a.AccountChanges), Errors: len(a.Errors), Findings: len(a.Findings)}
+	s := Summary{Buckets: len(a.Buckets), Changes: pending(a.AccountChanges), Errors: len(a.Errors), Findings: unmuted(a.Findings)}
 	for i := range a.Buckets {
 		b := &a.Buckets[i]
 		n := b.pending()
@@ -342,7 +380,7 @@ func summarizeAccount(a *AccountPlan) Summary {
 			s.Compliant++
 		}
 		s.Errors += len(b.Errors)
-		s.Findings += len(b.Findings)
+		s.Findings += unmuted(b.Findings)
 	}
 	return s
 }

@@ -77,6 +77,11 @@ func (f *fakeObserver) MultiRegionAccessPoints(context.Context) ([]settings.Mult
 	return f.mraps, true, nil
 }
 
+func (f *fakeObserver) OrgS3Policy(context.Context) (settings.OrgS3Policy, error) {
+	f.countRead("org_s3_policy")
+	return settings.OrgS3Policy{}, nil
+}
+
 func (f *fakeObserver) Shield(context.Context) (settings.ShieldState, error) {
 	f.countRead("shield")
 	return f.shield, nil

@@ -73,7 +73,7 @@ func (r *renderer) account(a *AccountPlan) {
 	if len(a.Findings) > 0 {
 		r.printf("\nFindings (report only, nothing is changed):\n")
 		for _, f := range a.Findings {
-			r.printf("  %s %s: %s\n", f.Control, f.Subject, f.Detail)
+			r.printf("  %s%s %s: %s\n", mutedTag(f), f.Control, f.Subject, f.Detail)
 		}
 	}
 	if len(compliant) > 0 {
@@ -159,7 +159,7 @@ func (r *renderer) bucket(b *BucketPlan) {
 		r.printf("  skipped: %s (%s)\n", e.Control, detail)
 	}
 	for _, f := range b.Findings {
-		r.printf("  report: %s: %s\n", f.Control, f.Detail)
+		r.printf("  report: %s%s: %s\n", mutedTag(f), f.Control, f.Detail)
 	}
 	for _, w := range b.Warnings {
 		r.printf("  %s %s\n", r.paint("33", "!"), w)
@@ -320,4 +320,20 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// mutedTag marks a muted finding: "(muted until 2027-06-30: reason) ".
+func mutedTag(f Finding) string {
+	m := f.Muted
+	if m == nil {
+		return ""
+	}
+	s := "(muted"
+	if m.Until != "" {
+		s += " until " + m.Until
+	}
+	if m.Reason != "" {
+		s += ": " + m.Reason
+	}
+	return s + ") "
 }

@@ -79,7 +79,7 @@ type matches struct {
 //     no flag narrows the scope and no tag read failed.
 //
 // A rule shadowed by an earlier one (first match wins) is not reported.
-func unmatched(all []settings.BucketRef, o Options, m *matches) []Unmatched {
+func unmatched(account string, all []settings.BucketRef, o Options, m *matches) []Unmatched {
 	cfg := o.Config
 	globOK := func(name string) bool {
 		return len(o.Buckets) == 0 || slices.ContainsFunc(o.Buckets, func(g string) bool {
@@ -126,7 +126,7 @@ func unmatched(all []settings.BucketRef, o Options, m *matches) []Unmatched {
 			hit = m.tagRules[i]
 		} else {
 			hit = slices.ContainsFunc(all, func(b settings.BucketRef) bool {
-				return cfg.InRegion(b.Region) && r.Matches(b.Name, nil)
+				return cfg.InRegion(b.Region) && r.MatchesAt(baselines.Target{Account: account, Region: b.Region, Bucket: b.Name})
 			})
 		}
 		if !hit {

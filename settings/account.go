@@ -139,3 +139,16 @@ type MultiRegionAccessPoint struct {
 	PublicAccessBlock *PublicAccessBlock `json:"public_access_block"`
 	Buckets           []string           `json:"buckets"`
 }
+
+// OrgS3Policy is what AWS Organizations says of the account's S3 policy.
+type OrgS3Policy struct {
+	// Managed is true when an S3 policy sets the account-level Block
+	// Public Access: the account cannot change it.
+	Managed bool `json:"managed"`
+	// BlockPublicAccess is the effective setting, "all" or "none".
+	BlockPublicAccess string `json:"block_public_access,omitempty"`
+	// PolicyIDs are the S3 policies attached to the account itself, when
+	// the caller may list them; an inherited policy is attached to an OU
+	// or the root.
+	PolicyIDs []string `json:"policy_ids,omitempty"`
+}
