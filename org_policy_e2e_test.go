@@ -7,11 +7,21 @@ package main
 // organization: each account denies its own admin role.
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
@@ -122,5 +132,74 @@ func TestLoneAccountUnderS3Policy(t *testing.T) {
 	i := slices.IndexFunc(p.Findings, func(f plan.Finding) bool { return f.Control == settings.AccountBlockPublicAccess })
 	if i < 0 || !strings.Contains(p.Findings[i].Detail, "sets it to none") {
 		t.Errorf("findings %+v, want the account managed by the organization", p.Findings)
+	}
+}
+
+// TestConfigurationLockEndToEnd: admin_lock.actions configuration with
+// deny: ["{account}"] denies every principal of the account every write
+// that could weaken the bucket, which the emulator enforces as S3 does (an
+// explicit Deny in the bucket policy), except the tool's own role: it
+// writes the rest of the baseline after the lock, plans again and rolls
+// back through it.
+func TestConfigurationLockEndToEnd(t *testing.T) {
+	sc, err := fixtures.OrgScenario("e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sc.Accounts {
+		if len(sc.Accounts[i].Roles) > 0 {
+			sc.Accounts[i].Roles = append(sc.Accounts[i].Roles, "LegacyFullAdmin")
+		}
+	}
+	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { org.Close() })
+	isolateAWSEnv(t)
+	cfg := configFile(t, "baseline: high\nsettings:\n  admin_lock:\n    deny: [\"{account}\"]\n    actions: configuration\n")
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	args := []string{"--endpoint-url", org.URL(), "--accounts", "222222222222", "--role-name", orgRole}
+	runCLI(t, append([]string{"apply", "--config", cfg, "--auto-approve", "--allow-impact", "--journal", journal}, args...)...)
+	const bucket = "app-assets-222222222222"
+	snap := org.Account("222222222222").Snapshot().Buckets[bucket]
+	if !strings.Contains(snap.Policy, "s3:PutBucketPublicAccessBlock") || !strings.Contains(snap.Policy, "ArnNotLike") {
+		t.Fatalf("the configuration lock was not applied: %s", snap.Policy)
+	}
+	// Written after the policy (apply writes it first), through the lock.
+	if snap.Versioning != "Enabled" || snap.Logging == nil {
+		t.Errorf("the writes after the lock did not go through: versioning %q logging %+v", snap.Versioning, snap.Logging)
+	}
+
+	// The admin is locked out of the configuration.
+	ctx := context.Background()
+	base, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stsClient := sts.NewFromConfig(base, func(o *sts.Options) { o.BaseEndpoint = aws.String(org.URL()) })
+	admin := base.Copy()
+	admin.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, "arn:aws:iam::222222222222:role/LegacyFullAdmin"))
+	s3c := s3.NewFromConfig(admin, func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(org.URL()), true })
+	_, err = s3c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(bucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(false)}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Errorf("the locked-out admin turned Block Public Access off: %v", err)
+	}
+	_, err = s3c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Errorf("the locked-out admin deleted the bucket policy: %v", err)
+	}
+
+	// The tool is not: a second plan is clean, and rollback goes through.
+	if r := runCLI(t, append([]string{"plan", "--config", cfg, "--detailed-exitcode"}, args...)...); r.code == 1 {
+		t.Errorf("plan through the lock failed:\n%s", r.stderr)
+	}
+	if r := runCLI(t, "rollback", journal, "--endpoint-url", org.URL(), "--role-name", orgRole, "--auto-approve", "--journal", filepath.Join(t.TempDir(), "rb.jsonl")); r.code != 0 {
+		t.Errorf("rollback through the lock exited %d: %s", r.code, r.stderr)
+	}
+	if pol := org.Account("222222222222").Snapshot().Buckets[bucket].Policy; strings.Contains(pol, settings.SidDenyAdminPolicyChanges) {
+		t.Errorf("rollback left the lock: %s", pol)
 	}
 }

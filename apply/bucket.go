@@ -495,11 +495,20 @@ func policyEdit(m map[settings.ControlID]json.RawMessage) (set map[string]json.R
 // that matches the caller, or "".
 func (a *applier) deniedCaller(s settings.Statement) string {
 	principals := s.Principal["AWS"]
+	// The statement's exception of the tool's role (ArnNotLike
+	// aws:PrincipalArn) makes a Deny of the whole account safe for it.
+	var patterns []string
+	for op, keys := range s.Condition {
+		if strings.EqualFold(op, "ArnNotLike") {
+			patterns = append(patterns, keys["aws:principalarn"]...)
+		}
+	}
+	excepted := plan.Excepted(a.id.ARN, patterns)
 	for _, p := range principals {
 		if p == a.id.PrincipalARN || p == a.id.ARN {
 			return p
 		}
-		if plan.CallerDenied(a.id.ARN, []string{p}) {
+		if plan.CallerDenied(a.id.ARN, []string{p}) && (!excepted || plan.CallerNamed(a.id.ARN, []string{p})) {
 			return p
 		}
 	}

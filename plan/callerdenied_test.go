@@ -29,3 +29,31 @@ func TestCallerDenied(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountWideLock: a Deny of the caller's whole account, or of
+// everyone, is held back without the exception of the caller's role and
+// planned with it; naming the caller's role itself is held back either way.
+func TestAccountWideLock(t *testing.T) {
+	caller := "arn:aws-us-gov:sts::123456789012:assumed-role/Ops/s"
+	except := callerPatterns(caller)
+	for _, tc := range []struct {
+		principals []string
+		except     []string
+		held       bool
+	}{
+		{[]string{"arn:aws-us-gov:iam::123456789012:root"}, nil, true},
+		{[]string{"arn:aws-us-gov:iam::123456789012:root"}, except, false},
+		{[]string{"*"}, except, false},
+		{[]string{"arn:aws-us-gov:iam::123456789012:role/Ops"}, except, true},
+		{[]string{"arn:aws-us-gov:iam::123456789012:role/team/Ops"}, except, true},
+		{[]string{"arn:aws:iam::123456789012:root"}, nil, false}, // another partition's account: not this caller
+	} {
+		held := CallerDenied(caller, tc.principals) && !(Excepted(caller, tc.except) && !CallerNamed(caller, tc.principals))
+		if held != tc.held {
+			t.Errorf("%v except %v: held %v, want %v", tc.principals, tc.except, held, tc.held)
+		}
+	}
+	if !Excepted(caller, except) || Excepted("arn:aws-us-gov:sts::123456789012:assumed-role/Other/s", except) {
+		t.Error("Excepted does not match exactly the caller's role")
+	}
+}

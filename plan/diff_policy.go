@@ -184,8 +184,10 @@ func diffAdminLock(c *bucketCtx) *Change {
 			"Recovery, should it ever lock out the wrong people: the account's root user can always delete the bucket policy " +
 			"(from the organization's management account, sts:AssumeRoot with the S3UnlockBucketPolicy task policy, then DeleteBucketPolicy)",
 	}
-	if CallerDenied(c.Account.Caller, principals) {
+	if CallerDenied(c.Account.Caller, principals) && !(Excepted(c.Account.Caller, lock.Except) && !CallerNamed(c.Account.Caller, principals)) {
 		// Held back alone: the bucket's other controls still go through.
+		// A Deny of the whole account (or "*") is safe for the tool
+		// because of the exception; naming the tool itself is not.
 		ch.HeldBack = "the caller " + c.Account.Caller + " is among settings.admin_lock.deny: the Deny would name s3baseline itself (remove it from the list; the account root can always delete a bucket policy)"
 	}
 	return ch
@@ -287,6 +289,32 @@ func CallerDenied(caller string, principals []string) bool {
 		}
 	}
 	return false
+}
+
+// CallerNamed reports whether principals name the caller itself (its
+// ARN, or its role by name), rather than the whole account or everyone.
+func CallerNamed(caller string, principals []string) bool {
+	account, role := callerIdentity(caller)
+	iam := "arn:" + callerPartition(caller) + ":iam::" + account + ":"
+	for _, p := range principals {
+		switch {
+		case p == caller:
+			return true
+		case account != "" && role != "" && strings.HasPrefix(p, iam+"role/") && p[strings.LastIndexByte(p, '/')+1:] == role:
+			return true
+		}
+	}
+	return false
+}
+
+// Excepted reports whether the ArnNotLike aws:PrincipalArn patterns of an
+// admin lock exempt the caller (its role, for an assumed-role session).
+func Excepted(caller string, patterns []string) bool {
+	principal := caller
+	if account, role := callerIdentity(caller); role != "" {
+		principal = "arn:" + callerPartition(caller) + ":iam::" + account + ":role/" + role
+	}
+	return slices.ContainsFunc(patterns, func(p string) bool { return settings.ResourceCovers(p, principal) })
 }
 
 // callerPartition is the partition of a caller ARN ("aws" when it is not
