@@ -330,6 +330,7 @@ func planCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "sign-key", Usage: "sign the saved plan with the KMS HMAC key `KEY` (id, alias or ARN; kms:GenerateMac)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON instead of text"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing changes, 2 when something would"},
+			&cli.BoolFlag{Name: "org-policies", Usage: "with --accounts, from the management account: report whether the root's S3 policy and resource control policies enforce Block Public Access and TLS in every account, and suggest them"},
 			reportFlag(),
 		),
 		Action: reported(e, "plan", func(c *cli.Context, rr *runReport) error {

@@ -95,11 +95,48 @@ func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baseline
 	if err := plan.CheckScope(opts); err != nil {
 		return nil, err
 	}
+	if c.Bool("org-policies") && c.String("accounts") == "" {
+		return nil, errors.New("--org-policies reads the organization's root policies: give --accounts too, from the management account")
+	}
 	p, shard, err := planScope(c, e, prov, opts)
 	if err != nil {
 		return nil, err
 	}
+	if c.Bool("org-policies") {
+		if err := orgPolicies(c.Context, e, prov, p); err != nil {
+			return nil, err
+		}
+	}
 	return p, checkUnmatched(c, e, p, shard)
+}
+
+// orgPolicies adds the findings of the organization's root policies to the
+// caller's (the management account's) section, or prints them when that
+// account is not planned.
+func orgPolicies(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.Plan) error {
+	g, err := prov.OrgGuardrails(ctx)
+	if err != nil {
+		return fmt.Errorf("--org-policies: %w", err)
+	}
+	id, err := prov.Identity(ctx)
+	if err != nil {
+		return fmt.Errorf("--org-policies: %w", err)
+	}
+	findings, notes := plan.OrgPolicyFindings(g)
+	for _, n := range notes {
+		e.info("organization: " + n)
+	}
+	for _, a := range p.Sections() {
+		if a.Account == id.Account {
+			a.Findings = append(a.Findings, findings...)
+			p.Summary = plan.Summarize(p)
+			return nil
+		}
+	}
+	for _, f := range findings {
+		e.info(fmt.Sprintf("organization: %s %s: %s", f.Control, f.Subject, f.Detail))
+	}
+	return nil
 }
 
 // checkUnmatched fails the run when a scope filter or config rule matched

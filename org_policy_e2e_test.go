@@ -203,3 +203,42 @@ func TestConfigurationLockEndToEnd(t *testing.T) {
 		t.Errorf("rollback left the lock: %s", pol)
 	}
 }
+
+// TestPlanOrgPolicies: --org-policies names what the root's policies
+// enforce and suggests what they do not: here an S3 policy at the root
+// turns Block Public Access on everywhere, and no RCP enforces TLS.
+func TestPlanOrgPolicies(t *testing.T) {
+	sc, err := fixtures.OrgScenario("e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.RootID = "r-" + strings.TrimPrefix(sc.OrganizationID, "o-")[:4]
+	sc.EnabledPolicyTypes = []string{"SERVICE_CONTROL_POLICY", "S3_POLICY", "RESOURCE_CONTROL_POLICY"}
+	sc.Policies = []emulator.OrgPolicy{{ID: "p-s3bparoot", Name: "BlockPublicAccess", Type: "S3_POLICY", Targets: []string{sc.RootID},
+		Content: json.RawMessage(`{"s3_attributes":{"public_access_block_configuration":{"@@assign":"all"}}}`)}}
+	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { org.Close() })
+	isolateAWSEnv(t)
+	p, r := orgPlan(t, org, "--org-policies")
+	if r.code != 0 {
+		t.Fatalf("plan --org-policies exited %d: %s", r.code, r.stderr)
+	}
+	mgmt := section(t, p, "111111111111")
+	var tls, bpa bool
+	for _, f := range mgmt.Findings {
+		tls = tls || (f.Control == settings.TLSOnly && strings.Contains(f.Detail, plan.SuggestedTLSRCP))
+		bpa = bpa || (f.Control == settings.AccountBlockPublicAccess && strings.Contains(f.Subject, ":organizations::"))
+	}
+	if !tls || bpa {
+		t.Errorf("findings %+v: want the TLS RCP suggested and no Block Public Access finding for the root", mgmt.Findings)
+	}
+	if !strings.Contains(r.stderr, "enforced in every account by the root's S3 policy p-s3bparoot") {
+		t.Errorf("stderr does not name the enforcing S3 policy:\n%s", r.stderr)
+	}
+	if r := runCLI(t, "plan", "--config", orgConfig(), "--endpoint-url", org.URL(), "--org-policies"); r.code != 1 || !strings.Contains(r.stderr, "give --accounts too") {
+		t.Errorf("--org-policies without --accounts: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -152,7 +152,7 @@ var sameName = map[string][]string{
 		"GenerateCredentialReport", "GetCredentialReport",
 	},
 	"shield":        {"GetSubscriptionState", "DescribeSubscription"},
-	"organizations": {"ListAccounts", "DescribeOrganization", "DescribeEffectivePolicy", "ListPoliciesForTarget"},
+	"organizations": {"ListAccounts", "DescribeOrganization", "DescribeEffectivePolicy", "ListPoliciesForTarget", "ListRoots", "DescribePolicy"},
 	// AWS-doc "Actions, resources, and condition keys for AWS Account
 	// Management": account:ListRegions (the IAM example "Allows enabling
 	// and disabling AWS Regions" grants it to view the Regions).

@@ -184,7 +184,11 @@ func diffAdminLock(c *bucketCtx) *Change {
 			"Recovery, should it ever lock out the wrong people: the account's root user can always delete the bucket policy " +
 			"(from the organization's management account, sts:AssumeRoot with the S3UnlockBucketPolicy task policy, then DeleteBucketPolicy)",
 	}
-	if CallerDenied(c.Account.Caller, principals) && !(Excepted(c.Account.Caller, lock.Except) && !CallerNamed(c.Account.Caller, principals)) {
+	wide := CallerDenied(c.Account.Caller, principals)
+	if wide {
+		ch.Reason += ". The Deny covers every principal of the account but this caller's role: s3baseline under any other role (the event-driven function, a plan-only role) is denied these actions too"
+	}
+	if wide && !(Excepted(c.Account.Caller, lock.Except) && !CallerNamed(c.Account.Caller, principals)) {
 		// Held back alone: the bucket's other controls still go through.
 		// A Deny of the whole account (or "*") is safe for the tool
 		// because of the exception; naming the tool itself is not.

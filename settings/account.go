@@ -152,3 +152,19 @@ type OrgS3Policy struct {
 	// or the root.
 	PolicyIDs []string `json:"policy_ids,omitempty"`
 }
+
+// OrgGuardrails are the organization-wide policies attached to the root
+// that can enforce what account_block_public_access and tls_only do per
+// account: S3 policies and resource control policies (RCPs).
+type OrgGuardrails struct {
+	RootID, RootARN                string
+	S3PoliciesEnabled, RCPsEnabled bool
+	S3Policies, RCPs               []OrgPolicy
+}
+
+// OrgPolicy is one Organizations policy with its content.
+type OrgPolicy struct {
+	ID, Name   string
+	AWSManaged bool
+	Content    string
+}

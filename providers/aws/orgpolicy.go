@@ -60,3 +60,66 @@ func (p *Provider) OrgS3Policy(ctx context.Context) (settings.OrgS3Policy, error
 	}
 	return pol, nil
 }
+
+// OrgGuardrails reads, from the management account, the S3 policies and
+// resource control policies attached to the organization's root: what
+// enforces Block Public Access and TLS in every account at once.
+func (p *Provider) OrgGuardrails(ctx context.Context) (settings.OrgGuardrails, error) {
+	client := p.organizations()
+	cctx, cancel := p.call(ctx)
+	roots, err := client.ListRoots(cctx, &organizations.ListRootsInput{})
+	cancel()
+	if err != nil {
+		return settings.OrgGuardrails{}, wrap("list organization roots", err)
+	}
+	if len(roots.Roots) == 0 {
+		return settings.OrgGuardrails{}, fmt.Errorf("list organization roots: the organization has no root")
+	}
+	root := roots.Roots[0]
+	g := settings.OrgGuardrails{RootID: aws.ToString(root.Id), RootARN: aws.ToString(root.Arn)}
+	for _, t := range root.PolicyTypes {
+		if t.Status != types.PolicyTypeStatusEnabled {
+			continue
+		}
+		switch t.Type {
+		case types.PolicyTypeS3Policy:
+			g.S3PoliciesEnabled = true
+		case types.PolicyTypeResourceControlPolicy:
+			g.RCPsEnabled = true
+		}
+	}
+	read := func(kind types.PolicyType) ([]settings.OrgPolicy, error) {
+		cctx, cancel := p.call(ctx)
+		list, err := client.ListPoliciesForTarget(cctx, &organizations.ListPoliciesForTargetInput{TargetId: root.Id, Filter: kind})
+		cancel()
+		if err != nil {
+			return nil, wrap("list "+string(kind)+" policies of the root", err)
+		}
+		var out []settings.OrgPolicy
+		for _, s := range list.Policies {
+			cctx, cancel := p.call(ctx)
+			d, err := client.DescribePolicy(cctx, &organizations.DescribePolicyInput{PolicyId: s.Id})
+			cancel()
+			if err != nil {
+				return nil, wrap("describe policy "+aws.ToString(s.Id), err)
+			}
+			pol := settings.OrgPolicy{ID: aws.ToString(s.Id), Name: aws.ToString(s.Name), AWSManaged: s.AwsManaged}
+			if d.Policy != nil {
+				pol.Content = aws.ToString(d.Policy.Content)
+			}
+			out = append(out, pol)
+		}
+		return out, nil
+	}
+	if g.S3PoliciesEnabled {
+		if g.S3Policies, err = read(types.PolicyTypeS3Policy); err != nil {
+			return g, err
+		}
+	}
+	if g.RCPsEnabled {
+		if g.RCPs, err = read(types.PolicyTypeResourceControlPolicy); err != nil {
+			return g, err
+		}
+	}
+	return g, nil
+}
