@@ -186,7 +186,7 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 		return nil, fmt.Errorf("the plan is for account %s but the credentials are for account %s", pl.Account, id.Account)
 	}
 	a := &applier{
-		p: p, pl: pl, o: o, cfg: cfg, now: now, id: id, account: id.Account,
+		p: p, pl: pl, o: o, cfg: cfg.ForAccount(id.Account), now: now, id: id, account: id.Account,
 		locks: lockMap{m: map[string]*sync.Mutex{}},
 	}
 	workers := o.Concurrency

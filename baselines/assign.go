@@ -76,6 +76,28 @@ func (r *Rule) accountOnly() bool {
 	return len(r.Accounts) > 0 && r.Match == "" && len(r.MatchTags) == 0 && len(r.Regions) == 0 && r.Baseline == nil && len(r.Exempt) == 0
 }
 
+// ForAccount is the config as one account is held to it: the settings of
+// the first rule of accounts alone that names the account and sets any,
+// the file's otherwise. The result shares everything else with c.
+func (c *Config) ForAccount(account string) *Config {
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if r.Settings != nil && r.accountOnly() && slices.Contains(r.Accounts, account) {
+			out := *c
+			out.Settings = *r.Settings
+			return &out
+		}
+	}
+	return c
+}
+
+// clone is a deep copy of s: its lists are the copy's own.
+func (s Settings) clone() Settings {
+	s.Notifications.Events = slices.Clone(s.Notifications.Events)
+	s.AdminLock.Deny = slices.Clone(s.AdminLock.Deny)
+	return s
+}
+
 // AccountMutes are the account findings muted for account, in force and
 // lapsed: those of the rules that name only accounts.
 func (c *Config) AccountMutes(account string, now time.Time) (muted, lapsed []Exemption) {

@@ -265,12 +265,42 @@ buckets:
 	for _, bad := range []struct{ file, want string }{
 		{"buckets:\n  - accounts: [\"12345\"]\n    mute: [shield]\n    reason: r\n", `buckets[0].accounts[0]: "12345" is not a 12-digit account id`},
 		{"buckets:\n  - accounts: [\"111111111111\"]\n    mute: [shield]\n", "buckets[0].reason: required with exempt and mute"},
-		{"buckets:\n  - regions: [eu-west-1]\n    reason: r\n", "a rule needs baseline, exempt or mute"},
+		{"buckets:\n  - regions: [eu-west-1]\n    reason: r\n", "a rule needs baseline, exempt, mute or settings"},
 		{"buckets:\n  - accounts: [\"111111111111\"]\n    mute: [nothing]\n    reason: r\n", `unknown control "nothing"`},
 	} {
 		_, err := LoadConfig(writeFile(t, dir, "bad.yaml", bad.file))
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: error %v, want %q", bad.file, err, bad.want)
 		}
+	}
+}
+
+// TestAccountSettings: a rule of accounts alone may set those accounts'
+// settings; the keys it sets replace the file's, the rest are the file's,
+// wherever in the file the rule is; settings in a bucket rule are refused.
+func TestAccountSettings(t *testing.T) {
+	dir := t.TempDir()
+	c, err := LoadConfig(writeFile(t, dir, "s3baseline.yaml", `buckets:
+  - accounts: ["222222222222"]
+    settings:
+      encryption: {kms_key: "alias/payments"}
+      admin_lock: {deny: ["arn:aws:iam::{account}:role/PaymentsAdmin"]}
+settings:
+  notifications: {topic: "org-events"}
+  admin_lock: {deny: ["arn:aws:iam::{account}:role/LegacyFullAdmin"]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.ForAccount("222222222222").Settings
+	if got.Encryption.KMSKey != "alias/payments" || got.AdminLock.Deny[0] != "arn:aws:iam::{account}:role/PaymentsAdmin" || got.Notifications.Topic != "org-events" {
+		t.Errorf("account settings %+v: want its key and admins and the file's topic", got)
+	}
+	if other := c.ForAccount("333333333333").Settings; other.Encryption.KMSKey != DefaultKMSKey || other.AdminLock.Deny[0] != "arn:aws:iam::{account}:role/LegacyFullAdmin" {
+		t.Errorf("another account's settings %+v: want the file's", other)
+	}
+	_, err = LoadConfig(writeFile(t, dir, "bad.yaml", "buckets:\n  - match: \"x-*\"\n    settings: {encryption: {kms_key: alias/x}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "buckets[0].settings: settings are per account") {
+		t.Errorf("settings in a bucket rule: %v", err)
 	}
 }

@@ -95,7 +95,7 @@ var (
 	notificationsKeys = []string{"topic", "events", "create_topic"}
 	adminLockKeys     = []string{"deny", "actions", "principals"}
 	cloudTrailKeys    = []string{"trail_name", "bucket", "kms_key", "region"}
-	ruleKeys          = []string{"match", "match_tags", "accounts", "regions", "baseline", "exempt", "mute", "reason", "until"}
+	ruleKeys          = []string{"match", "match_tags", "accounts", "regions", "baseline", "exempt", "mute", "settings", "reason", "until"}
 )
 
 // configReader carries what reading one config file needs besides the
@@ -112,6 +112,17 @@ type configReader struct {
 	// lines become Config.Lines, warnings Config.Warnings.
 	lines    map[string]int
 	warnings []string
+	// ruleSettings is the settings node of the rule being read; pending
+	// are those of the rules read, applied over the file's settings once
+	// those are known.
+	ruleSettings *pendingSettings
+	pending      []pendingSettings
+}
+
+type pendingSettings struct {
+	node *yaml.Node
+	key  string
+	rule int
 }
 
 // warnf records a warning about key at node n, in the form of an error line.
@@ -159,12 +170,24 @@ func parseConfig(file string, data []byte, baseDir string, o LoadOptions) (*Conf
 		case "buckets":
 			items, _ := r.list(v, name)
 			for i, item := range items {
+				r.ruleSettings = nil
 				if rule, ok := r.rule(item, index(name, i)); ok {
 					c.Rules = append(c.Rules, rule)
+					if ps := r.ruleSettings; ps != nil {
+						ps.rule = len(c.Rules) - 1
+						r.pending = append(r.pending, *ps)
+					}
 				}
 			}
 		}
 	})
+	// A rule's settings replace the keys they set of the file's settings,
+	// which are only known now.
+	for _, ps := range r.pending {
+		s := c.Settings.clone()
+		r.settings(ps.node, ps.key, &s)
+		c.Rules[ps.rule].Settings = &s
+	}
 	r.checkTemplates(c)
 	c.Lines = r.lines
 	c.Warnings = r.warnings
@@ -343,7 +366,7 @@ func (r *configReader) checkTemplates(c *Config) {
 func (r *configReader) rule(n *yaml.Node, key string) (Rule, bool) {
 	before := len(r.errs)
 	rule := Rule{Line: n.Line}
-	var given struct{ match, baseline, exempt, mute, until *yaml.Node }
+	var given struct{ match, baseline, exempt, mute, settings, until *yaml.Node }
 	isMapping := r.fields(n, key, ruleKeys, func(name string, k, v *yaml.Node) {
 		fkey := join(key, name)
 		switch name {
@@ -367,6 +390,9 @@ func (r *configReader) rule(n *yaml.Node, key string) (Rule, bool) {
 		case "mute":
 			given.mute = k
 			rule.Mute = r.mute(v, fkey)
+		case "settings":
+			given.settings = k
+			r.ruleSettings = &pendingSettings{node: v, key: fkey}
 		case "baseline":
 			given.baseline = k
 			rule.Baseline = r.baseline(v, fkey)
@@ -392,8 +418,10 @@ func (r *configReader) rule(n *yaml.Node, key string) (Rule, bool) {
 	switch {
 	case given.match == nil:
 		r.errorf(n, key, "a rule needs match, match_tags, accounts or regions")
-	case given.baseline == nil && given.exempt == nil && given.mute == nil:
-		r.errorf(n, key, "a rule needs baseline, exempt or mute (otherwise it does nothing)")
+	case given.baseline == nil && given.exempt == nil && given.mute == nil && given.settings == nil:
+		r.errorf(n, key, "a rule needs baseline, exempt, mute or settings (otherwise it does nothing)")
+	case given.settings != nil && (len(rule.Accounts) == 0 || rule.Match != "" || len(rule.MatchTags) > 0 || len(rule.Regions) > 0 || given.baseline != nil || given.exempt != nil):
+		r.errorf(given.settings, join(key, "settings"), "settings are per account: a rule with settings names accounts and nothing else to match, and sets no baseline or exempt")
 	}
 	for _, g := range []*yaml.Node{given.exempt, given.mute} {
 		if g != nil && strings.TrimSpace(rule.Reason) == "" {

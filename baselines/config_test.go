@@ -220,7 +220,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		},
 		"unknown rule key": {
 			file: "buckets:\n  - match: a-*\n    baseline: low\n    exempts: [tls_only]\n",
-			want: "cfg.yaml:4: buckets[0].exempts: unknown key (want match, match_tags, accounts, regions, baseline, exempt, mute, reason or until)",
+			want: "cfg.yaml:4: buckets[0].exempts: unknown key (want match, match_tags, accounts, regions, baseline, exempt, mute, settings, reason or until)",
 		},
 		"duplicate key": {
 			file: "baseline: high\nbaseline: low\n",
@@ -295,7 +295,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		},
 		"rule that does nothing": {
 			file: "buckets:\n  - match: a-*\n    reason: r\n",
-			want: `cfg.yaml:2: buckets[0]: a rule needs baseline, exempt or mute (otherwise it does nothing)`,
+			want: `cfg.yaml:2: buckets[0]: a rule needs baseline, exempt, mute or settings (otherwise it does nothing)`,
 		},
 		"exempt without reason": {
 			file: "buckets:\n  - match: a-*\n    exempt: [tls_only]\n",

@@ -19,6 +19,7 @@ type ruleJSON struct {
 	Baseline  *Baseline            `json:"baseline,omitempty"`
 	Exempt    []settings.ControlID `json:"exempt,omitempty"`
 	Mute      []settings.ControlID `json:"mute,omitempty"`
+	Settings  *Settings            `json:"settings,omitempty"`
 	Reason    string               `json:"reason,omitempty"`
 	Until     string               `json:"until,omitempty"`
 	Line      int                  `json:"line,omitempty"`
@@ -28,7 +29,7 @@ type ruleJSON struct {
 // json.Marshal(config) and json.Unmarshal round-trip a whole Config.
 func (r Rule) MarshalJSON() ([]byte, error) {
 	doc := ruleJSON{Match: r.Match, MatchTags: r.MatchTags, Accounts: r.Accounts, Regions: r.Regions, Baseline: r.Baseline,
-		Exempt: r.Exempt, Mute: r.Mute, Reason: r.Reason, Line: r.Line}
+		Exempt: r.Exempt, Mute: r.Mute, Settings: r.Settings, Reason: r.Reason, Line: r.Line}
 	if !r.Until.IsZero() {
 		doc.Until = r.Until.Format(dateLayout)
 	}
@@ -42,7 +43,7 @@ func (r *Rule) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*r = Rule{Match: doc.Match, MatchTags: doc.MatchTags, Accounts: doc.Accounts, Regions: doc.Regions, Baseline: doc.Baseline,
-		Exempt: doc.Exempt, Mute: doc.Mute, Reason: doc.Reason, Line: doc.Line}
+		Exempt: doc.Exempt, Mute: doc.Mute, Settings: doc.Settings, Reason: doc.Reason, Line: doc.Line}
 	if doc.Until != "" {
 		t, err := time.Parse(dateLayout, doc.Until)
 		if err != nil {

@@ -163,8 +163,12 @@ type Rule struct {
 	// until Until like an exemption: they are kept in the plan as muted,
 	// and count as findings again once Until has passed. A rule with only
 	// accounts mutes the account's own findings (iam_mfa, shield, ...).
-	Mute   []settings.ControlID
-	Reason string
+	Mute []settings.ControlID
+	// Settings, in a rule of accounts alone, are those accounts' own
+	// settings (admin principals, key, topic, ...): the file's settings
+	// with the keys the rule sets replaced.
+	Settings *Settings
+	Reason   string
 	// Until is the last day the exemption holds (UTC); zero means no end.
 	Until time.Time
 	// Line is the rule's line in the config file, for messages.

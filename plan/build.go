@@ -112,6 +112,10 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("observe account: %w", err)
 	}
+	// The account's own settings, where a rule of accounts gives them;
+	// the plan carries the whole config (every account's).
+	whole := cfg
+	cfg = cfg.ForAccount(acct.AccountID)
 	refs, err := obs.ListBuckets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list buckets: %w", err)
@@ -202,7 +206,7 @@ feed:
 			Buckets:       slices.Clone(o.Buckets),
 			Regions:       slices.Clone(o.Regions),
 			ConfigRegions: slices.Clone(cfg.Regions),
-			Settings:      cfg,
+			Settings:      whole,
 		},
 	}
 	p.Summary = Summarize(p)

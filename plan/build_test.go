@@ -403,3 +403,32 @@ func TestWebsiteCouldBePublic(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildAccountSettings: a rule of accounts alone gives an account its
+// own settings; the plan is judged with them, and carries the whole config.
+func TestBuildAccountSettings(t *testing.T) {
+	cfg := testConfig(builtin(t, "high"))
+	own := cfg.Settings
+	own.AdminLock.Deny = []string{"arn:aws:iam::{account}:role/OtherAdmin"}
+	cfg.Rules = []baselines.Rule{{Accounts: []string{testAccount}, Settings: &own}}
+	f := &fakeObserver{
+		account: testAccountState(),
+		refs:    []settings.BucketRef{{Name: testBucket, Region: testRegion}},
+		states:  map[string]settings.BucketState{testBucket: compliantState(testBucket)},
+		keys:    map[string]settings.KeyInfo{testRegion: testKey()},
+	}
+	p, err := Build(context.Background(), f, Options{Config: cfg, Now: testNow()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, ok := findChange(p.Buckets[0], settings.AdminPolicyLock)
+	if !ok || ch.Action != Update || !strings.Contains(string(ch.After), "arn:aws:iam::123456789012:role/OtherAdmin") {
+		t.Errorf("admin lock %+v: want the account's own principal", ch)
+	}
+	if got := p.Scope.Settings.Settings.AdminLock.Deny; len(got) != 1 || got[0] != testAdmin {
+		t.Errorf("the plan carries settings %v, want the file's (every account's)", got)
+	}
+	if err := Verify(p); err != nil {
+		t.Errorf("Verify refuses the plan made with the account's settings: %v", err)
+	}
+}

@@ -158,7 +158,7 @@ func checkChange(cfg *baselines.Config, acct settings.AccountState, b *BucketPla
 	if c.Action == Delete {
 		return "the tool never deletes a setting"
 	}
-	d := DesiredFor(cfg, acct, settings.BucketRef{Name: b.Name, Region: b.Region}, settings.KeyInfo{}, nil)
+	d := DesiredFor(cfg.ForAccount(acct.AccountID), acct, settings.BucketRef{Name: b.Name, Region: b.Region}, settings.KeyInfo{}, nil)
 	switch c.Control {
 	case settings.BlockPublicAccess:
 		var before *settings.PublicAccessBlock
