@@ -26,10 +26,17 @@ var orgAccounts = []string{"111111111111", "222222222222", "333333333333"}
 
 func startOrg(t *testing.T) *emulator.Org {
 	t.Helper()
+	return startOrgEdited(t, func(*emulator.OrgScenario) {})
+}
+
+// startOrgEdited starts the organization of org-e2e.json changed by edit.
+func startOrgEdited(t *testing.T, edit func(*emulator.OrgScenario)) *emulator.Org {
+	t.Helper()
 	sc, err := fixtures.OrgScenario("e2e")
 	if err != nil {
 		t.Fatal(err)
 	}
+	edit(sc)
 	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
 	if err != nil {
 		t.Fatal(err)

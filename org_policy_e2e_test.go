@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
 	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/settings"
@@ -31,27 +30,18 @@ import (
 
 func startOrgWithS3Policies(t *testing.T) *emulator.Org {
 	t.Helper()
-	sc, err := fixtures.OrgScenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc.RootID == "" {
-		sc.RootID = "r-" + strings.TrimPrefix(sc.OrganizationID, "o-")[:4]
-	}
-	sc.OrganizationalUnits = []emulator.OrgUnit{{ID: "ou-" + sc.RootID[2:] + "-datalake1", Name: "Data", ParentID: sc.RootID, Accounts: []string{"333333333333"}}}
-	sc.Policies = []emulator.OrgPolicy{
-		{ID: "p-s3bpaall1", Name: "BlockPublicAccess", Type: "S3_POLICY", Targets: []string{sc.OrganizationalUnits[0].ID},
-			Content: json.RawMessage(`{"s3_attributes":{"public_access_block_configuration":{"@@assign":"all"}}}`)},
-		{ID: "p-s3bpanone", Name: "NoAccountBlock", Type: "S3_POLICY", Targets: []string{"111111111111"},
-			Content: json.RawMessage(`{"s3_attributes":{"public_access_block_configuration":{"@@assign":"none"}}}`)},
-	}
-	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { org.Close() })
-	isolateAWSEnv(t)
-	return org
+	return startOrgEdited(t, func(sc *emulator.OrgScenario) {
+		if sc.RootID == "" {
+			sc.RootID = "r-" + strings.TrimPrefix(sc.OrganizationID, "o-")[:4]
+		}
+		sc.OrganizationalUnits = []emulator.OrgUnit{{ID: "ou-" + sc.RootID[2:] + "-datalake1", Name: "Data", ParentID: sc.RootID, Accounts: []string{"333333333333"}}}
+		sc.Policies = []emulator.OrgPolicy{
+			{ID: "p-s3bpaall1", Name: "BlockPublicAccess", Type: "S3_POLICY", Targets: []string{sc.OrganizationalUnits[0].ID},
+				Content: json.RawMessage(`{"s3_attributes":{"public_access_block_configuration":{"@@assign":"all"}}}`)},
+			{ID: "p-s3bpanone", Name: "NoAccountBlock", Type: "S3_POLICY", Targets: []string{"111111111111"},
+				Content: json.RawMessage(`{"s3_attributes":{"public_access_block_configuration":{"@@assign":"none"}}}`)},
+		}
+	})
 }
 
 func TestOrgS3PolicyManagesAccountBPA(t *testing.T) {
@@ -142,21 +132,13 @@ func TestLoneAccountUnderS3Policy(t *testing.T) {
 // writes the rest of the baseline after the lock, plans again and rolls
 // back through it.
 func TestConfigurationLockEndToEnd(t *testing.T) {
-	sc, err := fixtures.OrgScenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range sc.Accounts {
-		if len(sc.Accounts[i].Roles) > 0 {
-			sc.Accounts[i].Roles = append(sc.Accounts[i].Roles, "LegacyFullAdmin")
+	org := startOrgEdited(t, func(sc *emulator.OrgScenario) {
+		for i := range sc.Accounts {
+			if len(sc.Accounts[i].Roles) > 0 {
+				sc.Accounts[i].Roles = append(sc.Accounts[i].Roles, "LegacyFullAdmin")
+			}
 		}
-	}
-	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { org.Close() })
-	isolateAWSEnv(t)
+	})
 	cfg := configFile(t, "baseline: high\nsettings:\n  admin_lock:\n    deny: [\"{account}\"]\n    actions: configuration\n")
 	journal := filepath.Join(t.TempDir(), "j.jsonl")
 	args := []string{"--endpoint-url", org.URL(), "--accounts", "222222222222", "--role-name", orgRole}
@@ -208,20 +190,12 @@ func TestConfigurationLockEndToEnd(t *testing.T) {
 // enforce and suggests what they do not: here an S3 policy at the root
 // turns Block Public Access on everywhere, and no RCP enforces TLS.
 func TestPlanOrgPolicies(t *testing.T) {
-	sc, err := fixtures.OrgScenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc.RootID = "r-" + strings.TrimPrefix(sc.OrganizationID, "o-")[:4]
-	sc.EnabledPolicyTypes = []string{"SERVICE_CONTROL_POLICY", "S3_POLICY", "RESOURCE_CONTROL_POLICY"}
-	sc.Policies = []emulator.OrgPolicy{{ID: "p-s3bparoot", Name: "BlockPublicAccess", Type: "S3_POLICY", Targets: []string{sc.RootID},
-		Content: json.RawMessage(`{"s3_attributes":{"public_access_block_configuration":{"@@assign":"all"}}}`)}}
-	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { org.Close() })
-	isolateAWSEnv(t)
+	org := startOrgEdited(t, func(sc *emulator.OrgScenario) {
+		sc.RootID = "r-" + strings.TrimPrefix(sc.OrganizationID, "o-")[:4]
+		sc.EnabledPolicyTypes = []string{"SERVICE_CONTROL_POLICY", "S3_POLICY", "RESOURCE_CONTROL_POLICY"}
+		sc.Policies = []emulator.OrgPolicy{{ID: "p-s3bparoot", Name: "BlockPublicAccess", Type: "S3_POLICY", Targets: []string{sc.RootID},
+			Content: json.RawMessage(`{"s3_attributes":{"public_access_block_configuration":{"@@assign":"all"}}}`)}}
+	})
 	p, r := orgPlan(t, org, "--org-policies")
 	if r.code != 0 {
 		t.Fatalf("plan --org-policies exited %d: %s", r.code, r.stderr)

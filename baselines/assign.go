@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/s3baseline/s3baseline/settings"
 )
 
 // Assign decides what the config holds one bucket to. The first rule that
@@ -43,28 +45,8 @@ func (c *Config) AssignAt(t Target, now time.Time) Assignment {
 		if r.Baseline != nil {
 			a.Baseline = r.Baseline
 		}
-		var until string
-		if !r.Until.IsZero() {
-			until = r.Until.Format(dateLayout)
-		}
-		// Dates in YYYY-MM-DD order compare as strings.
-		lapsed := until != "" && now.UTC().Format(dateLayout) > until
-		for _, id := range r.Exempt {
-			e := Exemption{Control: id, Reason: r.Reason, Until: until}
-			if lapsed {
-				a.Lapsed = append(a.Lapsed, e)
-			} else {
-				a.Exempt = append(a.Exempt, e)
-			}
-		}
-		for _, id := range r.Mute {
-			e := Exemption{Control: id, Reason: r.Reason, Until: until}
-			if lapsed {
-				a.LapsedMutes = append(a.LapsedMutes, e)
-			} else {
-				a.Muted = append(a.Muted, e)
-			}
-		}
+		a.Exempt, a.Lapsed = r.exemptions(r.Exempt, now)
+		a.Muted, a.LapsedMutes = r.exemptions(r.Mute, now)
 		break
 	}
 	return a
@@ -106,21 +88,31 @@ func (c *Config) AccountMutes(account string, now time.Time) (muted, lapsed []Ex
 		if !r.accountOnly() || !slices.Contains(r.Accounts, account) {
 			continue
 		}
-		var until string
-		if !r.Until.IsZero() {
-			until = r.Until.Format(dateLayout)
-		}
-		gone := until != "" && now.UTC().Format(dateLayout) > until
-		for _, id := range r.Mute {
-			e := Exemption{Control: id, Reason: r.Reason, Until: until}
-			if gone {
-				lapsed = append(lapsed, e)
-			} else {
-				muted = append(muted, e)
-			}
-		}
+		m, l := r.exemptions(r.Mute, now)
+		muted, lapsed = append(muted, m...), append(lapsed, l...)
 	}
 	return muted, lapsed
+}
+
+// exemptions are the rule's exemptions (or mutes) of the controls ids,
+// in force or lapsed: an exemption holds through its until date (UTC,
+// inclusive).
+func (r *Rule) exemptions(ids []settings.ControlID, now time.Time) (inForce, lapsed []Exemption) {
+	var until string
+	if !r.Until.IsZero() {
+		until = r.Until.Format(dateLayout)
+	}
+	// Dates in YYYY-MM-DD order compare as strings.
+	gone := until != "" && now.UTC().Format(dateLayout) > until
+	for _, id := range ids {
+		e := Exemption{Control: id, Reason: r.Reason, Until: until}
+		if gone {
+			lapsed = append(lapsed, e)
+		} else {
+			inForce = append(inForce, e)
+		}
+	}
+	return inForce, lapsed
 }
 
 // Matches reports whether the rule matches a bucket of that name and tags
