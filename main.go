@@ -330,6 +330,7 @@ func planCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "sign-key", Usage: "sign the saved plan with the KMS HMAC key `KEY` (id, alias or ARN; kms:GenerateMac)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON instead of text"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing changes, 2 when something would"},
+			summaryFlag(),
 			&cli.BoolFlag{Name: "org-policies", Usage: "with --accounts, from the management account: report whether the root's S3 policy and resource control policies enforce Block Public Access and TLS in every account, and suggest them"},
 			reportFlag(),
 		),
@@ -368,7 +369,7 @@ func planCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				err = plan.Write(e.stdout, p)
 			} else {
-				err = plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)})
+				err = plan.Render(e.stdout, p, renderOptions(c, e))
 				if err == nil && c.String("out") != "" {
 					fmt.Fprintf(e.stdout, "\nSaved the plan to %s (review it again with: s3baseline show %s).\n", c.String("out"), c.String("out"))
 				}
@@ -673,6 +674,7 @@ func showCommand(e *env) *cli.Command {
 		Before:    setLogFormat(e),
 		Flags: append(append(connectionFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print the plan document as JSON"},
+			summaryFlag(),
 		), signatureFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -694,9 +696,19 @@ func showCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return plan.Write(e.stdout, p)
 			}
-			return plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)})
+			return plan.Render(e.stdout, p, renderOptions(c, e))
 		},
 	}
+}
+
+// summaryFlag is --summary of plan and show.
+func summaryFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "summary", Usage: "print only the per-control summary and the totals, not each bucket"}
+}
+
+// renderOptions are the text plan's options from the flags.
+func renderOptions(c *cli.Context, e *env) plan.RenderOptions {
+	return plan.RenderOptions{Color: useColor(c, e.stdout), Summary: c.Bool("summary")}
 }
 
 // signatureFlags check a signed plan file (apply, show).

@@ -14,6 +14,9 @@ import (
 type RenderOptions struct {
 	// Color marks + ~ - (and warnings, errors) with ANSI colours.
 	Color bool
+	// Summary prints only the header, the per-control summary and the
+	// closing line (plan --summary).
+	Summary bool
 }
 
 // maxCompliantNames is how many compliant buckets the closing line names
@@ -24,11 +27,23 @@ const maxCompliantNames = 10
 // same data `--json` prints, so the two can never disagree.
 func Render(w io.Writer, p *Plan, o RenderOptions) error {
 	r := &renderer{w: w, color: o.Color}
+	if o.Summary {
+		if len(p.Accounts) == 0 {
+			r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
+		} else {
+			r.printf("Organization plan: %s, baseline %s\n", count(len(p.Accounts), "account"), orDash(p.Baseline.Name))
+		}
+		r.perControl(p)
+		r.printf("\n%s\n", closingLine(p))
+		return r.err
+	}
 	if len(p.Accounts) == 0 {
 		r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
+		r.legend()
 		r.account(&p.AccountPlan)
 	} else {
 		r.printf("Organization plan: %s, baseline %s\n", count(len(p.Accounts), "account"), orDash(p.Baseline.Name))
+		r.legend()
 		for i := range p.Accounts {
 			a := &p.Accounts[i]
 			name := ""
@@ -39,14 +54,21 @@ func Render(w io.Writer, p *Plan, o RenderOptions) error {
 			r.account(a)
 		}
 	}
+	r.perControl(p)
 	r.printf("\n%s\n", closingLine(p))
 	return r.err
+}
+
+// legend explains the symbols once, as Terraform's plan does.
+func (r *renderer) legend() {
+	r.printf("Symbols: %s create, %s update, %s delete; \"report:\" lines are findings, which are never changed.\n",
+		r.symbol(Create), r.symbol(Update), r.symbol(Delete))
 }
 
 // account renders one account's part.
 func (r *renderer) account(a *AccountPlan) {
 	for _, e := range a.Errors {
-		r.printf("%s %s\n", r.paint("31", "error:"), e)
+		r.para("", "error: ", r.paint("31", "error:")+" ", e)
 	}
 	var compliant []string
 	for i := range a.Buckets {
@@ -67,17 +89,19 @@ func (r *renderer) account(a *AccountPlan) {
 			}
 		}
 		for _, w := range a.Warnings {
-			r.printf("  %s %s\n", r.paint("33", "!"), w)
+			r.para("  ", "! ", r.paint("33", "!")+" ", w)
 		}
 	}
 	if len(a.Findings) > 0 {
 		r.printf("\nFindings (report only, nothing is changed):\n")
 		for _, f := range a.Findings {
-			r.printf("  %s%s %s: %s\n", mutedTag(f), f.Control, f.Subject, f.Detail)
+			head := mutedTag(f) + string(f.Control) + " " + f.Subject + ": "
+			r.para("  ", head, head, f.Detail)
 		}
 	}
 	if len(compliant) > 0 {
-		r.printf("\n%s already %s: %s\n", count(len(compliant), "bucket"), plural(len(compliant), "complies", "comply"), nameList(compliant))
+		r.printf("\n")
+		r.para("", "", "", fmt.Sprintf("%s already %s: %s", count(len(compliant), "bucket"), plural(len(compliant), "complies", "comply"), nameList(compliant)))
 	}
 }
 
@@ -156,16 +180,17 @@ func (r *renderer) bucket(b *BucketPlan) {
 		if e.Reason != "" {
 			detail += ": " + e.Reason
 		}
-		r.printf("  skipped: %s (%s)\n", e.Control, detail)
+		r.para("  ", "skipped: ", "skipped: ", string(e.Control)+" ("+detail+")")
 	}
 	for _, f := range b.Findings {
-		r.printf("  report: %s%s: %s\n", mutedTag(f), f.Control, f.Detail)
+		head := "report: " + mutedTag(f) + string(f.Control) + ": "
+		r.para("  ", head, head, f.Detail)
 	}
 	for _, w := range b.Warnings {
-		r.printf("  %s %s\n", r.paint("33", "!"), w)
+		r.para("  ", "! ", r.paint("33", "!")+" ", w)
 	}
 	for _, e := range b.Errors {
-		r.printf("  %s %s\n", r.paint("31", "error:"), e)
+		r.para("  ", "error: ", r.paint("31", "error:")+" ", e)
 	}
 	if k := b.Preserved; k != nil {
 		for _, s := range k.PolicyStatements {
@@ -190,17 +215,32 @@ func (r *renderer) change(c Change) {
 	}
 	r.printf("  %s %s%s\n", r.symbol(c.Action), c.Control, nist)
 	for _, l := range fieldLines(c) {
-		r.printf("      %s\n", l)
+		// A long value goes on under itself: after "key: " or "-> ".
+		trimmed := strings.TrimLeft(l, " ")
+		pad := len(l) - len(trimmed) + 3
+		if !strings.HasPrefix(trimmed, "-> ") {
+			pad = strings.Index(l, ": ") + 2
+		}
+		first := chunks(l, lineWidth-6)
+		if len(first) == 1 {
+			r.printf("      %s\n", l)
+			continue
+		}
+		rest := chunks(strings.Join(first[1:], ""), lineWidth-6-pad)
+		r.printf("      %s\n", first[0])
+		for _, piece := range rest {
+			r.printf("      %s%s\n", strings.Repeat(" ", pad), piece)
+		}
 	}
 	if c.Reason != "" {
-		r.printf("      # %s\n", c.Reason)
+		r.para("      ", "# ", "# ", c.Reason)
 	}
 	for _, imp := range c.Impact {
-		r.printf("      %s %s\n", r.paint("31", "! impact:"), imp)
+		r.para("      ", "! impact: ", r.paint("31", "! impact:")+" ", imp)
 	}
 	switch {
 	case c.HeldBack != "":
-		r.printf("      %s %s\n", r.paint("31", "! held back:"), c.HeldBack)
+		r.para("      ", "! held back: ", r.paint("31", "! held back:")+" ", c.HeldBack)
 	case len(c.Impact) > 0:
 		r.printf("      %s\n", r.paint("31", "! held back by apply unless --allow-impact"))
 	}
@@ -213,14 +253,14 @@ func (r *renderer) change(c Change) {
 func fieldLines(c Change) []string {
 	switch c.Control {
 	case settings.TLSOnly, settings.AdminPolicyLock:
-		return []string{"statement: " + compactValue(c.Before) + " -> " + compactValue(c.After)}
+		return change1("statement", compactValue(c.Before), compactValue(c.After))
 	case settings.EventNotifications:
-		return []string{"entry: " + compactValue(c.Before) + " -> " + compactValue(c.After)}
+		return change1("entry", compactValue(c.Before), compactValue(c.After))
 	}
 	before, bok := objectFields(c.Before)
 	after, aok := objectFields(c.After)
 	if !bok || !aok {
-		return []string{"value: " + compactValue(c.Before) + " -> " + compactValue(c.After)}
+		return change1("value", compactValue(c.Before), compactValue(c.After))
 	}
 	var keys []string
 	seen := map[string]bool{}
@@ -239,10 +279,21 @@ func fieldLines(c Change) []string {
 	for _, k := range keys {
 		b, a := lookup(before, k), lookup(after, k)
 		if b != a {
-			lines = append(lines, k+": "+b+" -> "+a)
+			lines = append(lines, change1(k, b, a)...)
 		}
 	}
 	return lines
+}
+
+// change1 is one field's "key: before -> after", the values folded, on
+// two lines when one would be too wide.
+func change1(key, before, after string) []string {
+	before, after = foldValue(before), foldValue(after)
+	line := key + ": " + before + " -> " + after
+	if len(line) <= lineWidth-6 {
+		return []string{line}
+	}
+	return []string{key + ": " + before, strings.Repeat(" ", len(key)) + "  -> " + after}
 }
 
 type field struct{ key, value string }
