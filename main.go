@@ -204,6 +204,7 @@ func newApp(e *env) *cli.App {
 			rollbackCommand(e),
 			eventCommand(e),
 			baselinesCommand(e),
+			reportCommand(e),
 			{
 				Name:  "version",
 				Usage: "print the version",

@@ -2,6 +2,10 @@ package baselines
 
 import (
 	"slices"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/s3baseline/s3baseline/settings"
 )
@@ -229,4 +233,43 @@ func planOrder(id settings.ControlID) int {
 		return len(catalog())
 	}
 	return i
+}
+
+// securityHubSeverities are the severities of the Security Hub S3
+// controls (data/securityhub-s3.yaml), read once: the file is compiled in.
+var securityHubSeverities = sync.OnceValue(func() map[string]string {
+	data, err := builtinFiles.ReadFile("data/securityhub-s3.yaml")
+	if err != nil {
+		panic("baselines: " + err.Error()) // compiled in; a broken build
+	}
+	var doc struct {
+		Controls []struct{ ID, Severity string } `yaml:"controls"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		panic("baselines: data/securityhub-s3.yaml: " + err.Error())
+	}
+	out := map[string]string{}
+	for _, c := range doc.Controls {
+		out[c.ID] = c.Severity
+	}
+	return out
+})
+
+// Severity is the Security Hub severity of control id: the highest of its
+// Security Hub controls', "MEDIUM" for a control Security Hub has none of.
+// It is upper case, as ASFF's Severity.Label wants it.
+func Severity(id settings.ControlID) string {
+	rank := map[string]int{"Low": 1, "Medium": 2, "High": 3, "Critical": 4}
+	best := ""
+	if c, ok := catalogEntry(id); ok {
+		for _, h := range c.SecurityHub {
+			if s := securityHubSeverities()[h]; rank[s] > rank[best] {
+				best = s
+			}
+		}
+	}
+	if best == "" {
+		best = "Medium"
+	}
+	return strings.ToUpper(best)
 }

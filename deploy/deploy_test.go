@@ -46,6 +46,7 @@ func (c call) String() string { return c.Service + "." + c.Op }
 // iamPrefix is the IAM service prefix of each SDK package the code may use.
 // An SDK package missing here fails the test: decide its prefix first.
 var iamPrefix = map[string]string{
+	"securityhub":   "securityhub",
 	"s3":            "s3",
 	"s3control":     "s3", // S3 Control is authorized as s3:* actions
 	"kms":           "kms",
@@ -157,6 +158,9 @@ var sameName = map[string][]string{
 	// Management": account:ListRegions (the IAM example "Allows enabling
 	// and disabling AWS Regions" grants it to view the Regions).
 	"account": {"ListRegions"},
+	// s3baseline report --import-to-security-hub (AWS-doc
+	// API_BatchImportFindings: securityhub:BatchImportFindings).
+	"securityhub": {"BatchImportFindings"},
 }
 
 // waiterOps maps the SDK waiters the code may use to the operation each

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/shield"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -139,6 +140,7 @@ type Provider struct {
 	kmsClients   map[string]*kms.Client
 	snsClients   map[string]*sns.Client
 	trailClients map[string]*cloudtrail.Client
+	hubClients   map[string]*securityhub.Client
 	// The global clients are kept under the key "".
 	stsClient    map[string]*sts.Client
 	s3control    map[string]*s3control.Client
@@ -256,6 +258,7 @@ func newProvider(o Options, cfg aws.Config) *Provider {
 		snsClients:    map[string]*sns.Client{},
 		trailClients:  map[string]*cloudtrail.Client{},
 		stsClient:     map[string]*sts.Client{},
+		hubClients:    map[string]*securityhub.Client{},
 		s3control:     map[string]*s3control.Client{},
 		iamClient:     map[string]*iam.Client{},
 		shieldClient:  map[string]*shield.Client{},

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/csv"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReportCommand: `report` reads saved plans (two shards merged) and
+// writes CSV with a row per bucket and control, a Markdown summary, and
+// ASFF; a bad format and a missing plan are one-line errors.
+func TestReportCommand(t *testing.T) {
+	srv := startEmulator(t, "e2e")
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	for _, x := range []struct{ file, glob string }{{a, "[a-l]*"}, {b, "[m-z]*"}} {
+		if r := runCLI(t, "plan", "--config", filepath.Join(repoTestdata, "e2e.yaml"), "--endpoint-url", srv.URL(), "--bucket", x.glob, "--allow-empty", "--out", x.file); r.code != 0 {
+			t.Fatalf("plan %s: %d %s", x.glob, r.code, r.stderr)
+		}
+	}
+	r := runCLI(t, "report", "--format", "csv", a, b)
+	if r.code != 0 {
+		t.Fatalf("report csv: %d %s", r.code, r.stderr)
+	}
+	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets := map[string]bool{}
+	for _, rec := range recs[1:] {
+		buckets[rec[4]] = true
+	}
+	for _, want := range []string{"legacy-archive", "modern-default", "compliant-high"} {
+		if !buckets[want] {
+			t.Errorf("the merged CSV has no rows for %s", want)
+		}
+	}
+	if m := runCLI(t, "report", "--format", "md", a, b); m.code != 0 || !strings.HasPrefix(m.stdout, "## s3baseline: ") || !strings.Contains(m.stdout, "| `versioning` |") {
+		t.Errorf("report md: %d\n%s", m.code, m.stdout)
+	}
+	if f := runCLI(t, "report", "--format", "asff", "--region", "us-east-1", a); f.code != 0 || !strings.Contains(f.stdout, `"SchemaVersion": "2018-10-08"`) {
+		t.Errorf("report asff: %d %s", f.code, f.stderr)
+	}
+	for _, bad := range [][]string{{"report", "--format", "pdf", a}, {"report", filepath.Join(dir, "none.json")}, {"report"}} {
+		if x := runCLI(t, bad...); x.code != 1 || strings.Count(strings.TrimSpace(x.stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d stderr %q, want one line and exit 1", bad, x.code, x.stderr)
+		}
+	}
+}
