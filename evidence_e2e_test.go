@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/s3baseline/s3baseline/fixtures/emulator"
 )
 
 // TestReportCommand: `report` reads saved plans (two shards merged) and
@@ -46,5 +50,30 @@ func TestReportCommand(t *testing.T) {
 		if x := runCLI(t, bad...); x.code != 1 || strings.Count(strings.TrimSpace(x.stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d stderr %q, want one line and exit 1", bad, x.code, x.stderr)
 		}
+	}
+}
+
+// TestReportImportsToSecurityHub: report --format asff
+// --import-to-security-hub sends every failing bucket and control of the
+// plan to Security Hub; the emulator holds them all afterwards.
+func TestReportImportsToSecurityHub(t *testing.T) {
+	srv := startScenario(t, func(sc *emulator.Scenario) { sc.SecurityHub = true })
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	if r := runCLI(t, "plan", "--config", filepath.Join(repoTestdata, "e2e.yaml"), "--endpoint-url", srv.URL(), "--out", planFile); r.code != 0 {
+		t.Fatalf("plan: %d %s", r.code, r.stderr)
+	}
+	r := runCLI(t, "report", "--format", "asff", "--region", "eu-west-1", "--import-to-security-hub", "--endpoint-url", srv.URL(), planFile)
+	if r.code != 0 {
+		t.Fatalf("report --import-to-security-hub: %d %s", r.code, r.stderr)
+	}
+	var out []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out) == 0 {
+		t.Fatalf("ASFF output: %v (%d findings)", err, len(out))
+	}
+	if got := len(srv.Snapshot().SecurityHubFindings["eu-west-1"]); got != len(out) {
+		t.Errorf("Security Hub holds %d findings, the report wrote %d", got, len(out))
+	}
+	if !strings.Contains(r.stderr, fmt.Sprintf("%d findings imported in eu-west-1", len(out))) {
+		t.Errorf("stderr %q does not say how many were imported", r.stderr)
 	}
 }
