@@ -21,11 +21,11 @@ import (
 func reportCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "report",
-		Usage:     "write saved plans as evidence: csv (a row per bucket and control), md (a summary for a ticket) or asff (Security Hub findings)",
+		Usage:     "write saved plans as evidence: csv (a row per bucket and control), md (a summary for a ticket), asff (Security Hub findings) or oscal (assessment results)",
 		ArgsUsage: "PLANFILE...",
 		Before:    setLogFormat(e),
 		Flags: append(connectionFlags(),
-			&cli.StringFlag{Name: "format", Value: "md", Usage: "`FORMAT`: csv, md or asff"},
+			&cli.StringFlag{Name: "format", Value: "md", Usage: "`FORMAT`: csv, md, asff or oscal (NIST OSCAL 1.1.3 assessment results)"},
 			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout"},
 			&cli.StringSliceFlag{Name: "run-report", Usage: "the run report `FILE` of an apply of these plans: its fixed controls are marked fixed"},
 			&cli.StringFlag{Name: "region", Usage: "the Security Hub `REGION` of --format asff (default AWS_REGION)"},
@@ -36,13 +36,16 @@ func reportCommand(e *env) *cli.Command {
 				return errors.New("report needs at least one saved plan (plan --out FILE)")
 			}
 			var rows []evidence.Row
+			var perPlan []evidence.PlanRows
 			partition := "aws"
 			for _, path := range c.Args().Slice() {
 				p, err := plan.ReadFile(path)
 				if err != nil {
 					return err
 				}
-				rows = append(rows, evidence.FromPlan(p)...)
+				own := evidence.FromPlan(p)
+				rows = append(rows, own...)
+				perPlan = append(perPlan, evidence.PlanRows{Source: path, Created: p.CreatedAt, Rows: own})
 				for _, s := range p.Sections() {
 					if s.Caller != "" {
 						partition = settings.PartitionOf(s.Caller)
@@ -68,6 +71,8 @@ func reportCommand(e *env) *cli.Command {
 				err = evidence.WriteCSV(&buf, rows)
 			case "md":
 				err = evidence.WriteMarkdown(&buf, rows)
+			case "oscal":
+				err = evidence.WriteOSCAL(&buf, perPlan, version, e.now())
 			case "asff":
 				region := c.String("region")
 				if region == "" {
@@ -81,7 +86,7 @@ func reportCommand(e *env) *cli.Command {
 					err = importFindings(c, e, region, findings)
 				}
 			default:
-				return fmt.Errorf("--format %q: want csv, md or asff", f)
+				return fmt.Errorf("--format %q: want csv, md, asff or oscal", f)
 			}
 			if err != nil {
 				return err

@@ -46,6 +46,9 @@ func TestReportCommand(t *testing.T) {
 	if f := runCLI(t, "report", "--format", "asff", "--region", "us-east-1", a); f.code != 0 || !strings.Contains(f.stdout, `"SchemaVersion": "2018-10-08"`) {
 		t.Errorf("report asff: %d %s", f.code, f.stderr)
 	}
+	if o := runCLI(t, "report", "--format", "oscal", a, b); o.code != 0 || strings.Count(o.stdout, `"reviewed-controls"`) != 2 || !strings.Contains(o.stdout, `"oscal-version": "1.1.3"`) {
+		t.Errorf("report oscal (one result per plan): %d %s", o.code, o.stderr)
+	}
 	for _, bad := range [][]string{{"report", "--format", "pdf", a}, {"report", filepath.Join(dir, "none.json")}, {"report"}} {
 		if x := runCLI(t, bad...); x.code != 1 || strings.Count(strings.TrimSpace(x.stderr), "\n") != 0 {
 			t.Errorf("%v: exit %d stderr %q, want one line and exit 1", bad, x.code, x.stderr)
