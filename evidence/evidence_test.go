@@ -78,7 +78,7 @@ func TestRowsFollowThePlan(t *testing.T) {
 	want := 0
 	for _, a := range p.Sections() {
 		for _, b := range a.Buckets {
-			want += len(b.Changes) + len(b.Findings) + len(b.Exempt) + len(b.Errors)
+			want += len(b.Changes) + len(b.Findings) + len(b.Exempt) + len(b.Errors) + len(reportPasses(Row{}, b, baselinesOf(p.Scope.Settings)[b.Baseline]))
 		}
 		want += len(a.AccountChanges) + len(a.Findings) + len(a.Errors)
 	}
@@ -137,5 +137,40 @@ func TestASFFFindings(t *testing.T) {
 			f.Title == "" || f.Description == "" || f.Compliance.Status != "FAILED" || len(f.Types) == 0 {
 			t.Errorf("finding lacks a required field: %+v", f)
 		}
+	}
+}
+
+// TestHTMLPage: the page is self-contained (no URL to fetch), says the
+// score, and with several plans of the estate draws the failing controls
+// over time; one plan draws no chart. (The browser test renders it.)
+func TestHTMLPage(t *testing.T) {
+	p := mixedPlan(t)
+	rows := FromPlan(p)
+	var one, two bytes.Buffer
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	if err := WriteHTML(&one, []PlanRows{{Source: "a", Created: p.CreatedAt, Rows: rows}}, now); err != nil {
+		t.Fatal(err)
+	}
+	later := append([]Row(nil), rows...)
+	for i := range later[:len(later)/2] {
+		if later[i].Status == Fail {
+			later[i].Status = Pass
+		}
+	}
+	if err := WriteHTML(&two, []PlanRows{{Source: "a", Created: p.CreatedAt, Rows: rows}, {Source: "b", Created: p.CreatedAt.Add(24 * time.Hour), Rows: later}}, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{one.String(), two.String()} {
+		for _, bad := range []string{"http://", "https://", "src=", "@import"} {
+			if strings.Contains(page, bad) {
+				t.Errorf("the page refers to something outside itself (%q)", bad)
+			}
+		}
+		if !strings.Contains(page, `id="score"`) || !strings.Contains(page, "Content-Security-Policy") {
+			t.Error("no score or no Content-Security-Policy")
+		}
+	}
+	if strings.Contains(one.String(), "<polyline") || !strings.Contains(two.String(), "<polyline") {
+		t.Error("the drift chart is drawn for one plan, or not for two")
 	}
 }

@@ -56,11 +56,13 @@ func FromPlan(p *plan.Plan) []Row {
 	for _, c := range baselines.Catalog() {
 		hub[c.ID] = c.SecurityHub
 	}
+	byName := baselinesOf(p.Scope.Settings)
 	for _, a := range p.Sections() {
 		base := Row{Time: p.CreatedAt, Account: a.Account, AccountName: a.Name}
 		for _, b := range a.Buckets {
 			br := base
 			br.Resource, br.Region, br.Baseline = b.Name, b.Region, b.Baseline
+			rows = append(rows, reportPasses(br, b, byName[b.Baseline])...)
 			for _, c := range b.Changes {
 				r := br
 				r.Control, r.NIST, r.Detail = c.Control, c.NIST, c.Reason
@@ -166,4 +168,51 @@ func compact(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return buf.String()
+}
+
+// baselinesOf are the baselines a plan's config names, by name.
+func baselinesOf(cfg *baselines.Config) map[string]*baselines.Baseline {
+	out := map[string]*baselines.Baseline{}
+	if cfg == nil {
+		return out
+	}
+	if cfg.Baseline != nil {
+		out[cfg.Baseline.Name] = cfg.Baseline
+	}
+	for _, r := range cfg.Rules {
+		if r.Baseline != nil {
+			out[r.Baseline.Name] = r.Baseline
+		}
+	}
+	return out
+}
+
+// reportPasses are the passes of a bucket's report-mode controls: those its
+// baseline reports, judged (their aspects observed), with no finding and
+// no exemption. A plan lists only what fails them.
+func reportPasses(br Row, b plan.BucketPlan, bl *baselines.Baseline) []Row {
+	if bl == nil || b.Directory {
+		return nil
+	}
+	var out []Row
+	for _, id := range plan.Reported(baselines.Assignment{Baseline: bl}) {
+		if slices.ContainsFunc(b.Findings, func(f plan.Finding) bool { return f.Control == id }) ||
+			slices.ContainsFunc(b.Exempt, func(e plan.Exemption) bool { return e.Control == id }) {
+			continue
+		}
+		judged := true
+		for _, asp := range settings.AspectsFor(id) {
+			judged = judged && slices.Contains(b.Observed, asp)
+		}
+		if !judged {
+			continue
+		}
+		r := br
+		r.Control, r.Status, r.Detail = id, Pass, "reported: complies"
+		if spec, ok := bl.Spec(id); ok {
+			r.NIST = spec.NIST
+		}
+		out = append(out, r)
+	}
+	return out
 }
