@@ -25,7 +25,7 @@ func reportCommand(e *env) *cli.Command {
 		ArgsUsage: "PLANFILE...",
 		Before:    setLogFormat(e),
 		Flags: append(connectionFlags(),
-			&cli.StringFlag{Name: "format", Value: "md", Usage: "`FORMAT`: html (one self-contained page), csv, md, asff or oscal (NIST OSCAL 1.1.3 assessment results)"},
+			&cli.StringFlag{Name: "format", Value: "md", Usage: "`FORMAT`: html (one self-contained page), csv, md, asff, ocsf (Compliance Findings) or oscal (NIST OSCAL 1.1.3 assessment results)"},
 			&cli.StringFlag{Name: "out", Usage: "write to `FILE` instead of stdout"},
 			&cli.StringSliceFlag{Name: "run-report", Usage: "the run report `FILE` of an apply of these plans: its fixed controls are marked fixed"},
 			&cli.StringFlag{Name: "region", Usage: "the Security Hub `REGION` of --format asff (default AWS_REGION)"},
@@ -75,6 +75,8 @@ func reportCommand(e *env) *cli.Command {
 				err = evidence.WriteOSCAL(&buf, perPlan, version, e.now())
 			case "html":
 				err = evidence.WriteHTML(&buf, perPlan, e.now())
+			case "ocsf":
+				err = evidence.WriteOCSF(&buf, evidence.ToOCSF(rows, partition, version, e.now()))
 			case "asff":
 				region := c.String("region")
 				if region == "" {
@@ -88,7 +90,7 @@ func reportCommand(e *env) *cli.Command {
 					err = importFindings(c, e, region, findings)
 				}
 			default:
-				return fmt.Errorf("--format %q: want html, csv, md, asff or oscal", f)
+				return fmt.Errorf("--format %q: want html, csv, md, asff, ocsf or oscal", f)
 			}
 			if err != nil {
 				return err

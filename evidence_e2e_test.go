@@ -46,6 +46,9 @@ func TestReportCommand(t *testing.T) {
 	if f := runCLI(t, "report", "--format", "asff", "--region", "us-east-1", a); f.code != 0 || !strings.Contains(f.stdout, `"SchemaVersion": "2018-10-08"`) {
 		t.Errorf("report asff: %d %s", f.code, f.stderr)
 	}
+	if o := runCLI(t, "report", "--format", "ocsf", a); o.code != 0 || !strings.Contains(o.stdout, `"class_uid": 2003`) {
+		t.Errorf("report ocsf: %d %s", o.code, o.stderr)
+	}
 	if o := runCLI(t, "report", "--format", "oscal", a, b); o.code != 0 || strings.Count(o.stdout, `"reviewed-controls"`) != 2 || !strings.Contains(o.stdout, `"oscal-version": "1.1.3"`) {
 		t.Errorf("report oscal (one result per plan): %d %s", o.code, o.stderr)
 	}

@@ -174,3 +174,21 @@ func TestHTMLPage(t *testing.T) {
 		t.Error("the drift chart is drawn for one plan, or not for two")
 	}
 }
+
+// TestOCSFFindings: one Compliance Finding per failing row, with the
+// class's required attributes and consistent class and type ids.
+func TestOCSFFindings(t *testing.T) {
+	rows := FromPlan(mixedPlan(t))
+	fs := ToOCSF(rows, "aws", "0.1.0", time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
+	asff := ToASFF(rows, "aws", "eu-west-1", time.Now())
+	if len(fs) != len(asff) || len(fs) == 0 {
+		t.Fatalf("%d OCSF findings, %d ASFF: want one each per failing row", len(fs), len(asff))
+	}
+	for _, f := range fs {
+		if f.ClassUID != 2003 || f.CategoryUID != 2 || f.TypeUID != 200301 || f.SeverityID < 2 || f.Time == 0 ||
+			f.Metadata.Version == "" || f.Metadata.Product.Name == "" || f.FindingInfo.UID == "" || f.FindingInfo.Title == "" ||
+			f.Compliance.StatusID != 3 || len(f.Compliance.Standards) == 0 || len(f.Resources) != 1 || f.Cloud.Account.UID == "" {
+			t.Errorf("finding lacks a required attribute: %+v", f)
+		}
+	}
+}
