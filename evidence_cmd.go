@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,7 +23,7 @@ func reportCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "report",
 		Usage:     "write saved plans as evidence: csv (a row per bucket and control), md (a summary for a ticket), asff (Security Hub findings) or oscal (assessment results)",
-		ArgsUsage: "PLANFILE...",
+		ArgsUsage: "PLAN|RUNREPORT|s3://BUCKET/PREFIX...",
 		Before:    setLogFormat(e),
 		Flags: append(connectionFlags(),
 			&cli.StringFlag{Name: "format", Value: "md", Usage: "`FORMAT`: html (one self-contained page), csv, md, asff, ocsf (Compliance Findings) or oscal (NIST OSCAL 1.1.3 assessment results)"},
@@ -37,20 +38,28 @@ func reportCommand(e *env) *cli.Command {
 			}
 			var rows []evidence.Row
 			var perPlan []evidence.PlanRows
+			var runs []*report.Report
 			partition := "aws"
-			for _, path := range c.Args().Slice() {
-				p, err := plan.ReadFile(path)
-				if err != nil {
-					return err
+			docs, err := readEvidenceInputs(c, e, c.Args().Slice())
+			if err != nil {
+				return err
+			}
+			for _, d := range docs {
+				if d.run != nil {
+					runs = append(runs, d.run)
+					continue
 				}
-				own := evidence.FromPlan(p)
+				own := evidence.FromPlan(d.plan)
 				rows = append(rows, own...)
-				perPlan = append(perPlan, evidence.PlanRows{Source: path, Created: p.CreatedAt, Rows: own})
-				for _, s := range p.Sections() {
+				perPlan = append(perPlan, evidence.PlanRows{Source: d.name, Created: d.plan.CreatedAt, Rows: own})
+				for _, s := range d.plan.Sections() {
 					if s.Caller != "" {
 						partition = settings.PartitionOf(s.Caller)
 					}
 				}
+			}
+			if len(perPlan) == 0 {
+				return errors.New("report needs at least one saved plan among its inputs (run reports add to plans: what was fixed, and the drift over time)")
 			}
 			for _, path := range c.StringSlice("run-report") {
 				data, err := os.ReadFile(path)
@@ -61,11 +70,15 @@ func reportCommand(e *env) *cli.Command {
 				if err := json.Unmarshal(data, &rep); err != nil {
 					return fmt.Errorf("--run-report %s: not a run report: %v", path, err)
 				}
-				evidence.MarkFixed(rows, &rep)
+				runs = append(runs, &rep)
+			}
+			for _, rep := range runs {
+				if rep.Command == "apply" {
+					evidence.MarkFixed(rows, rep)
+				}
 			}
 			evidence.Sort(rows)
 			var buf bytes.Buffer
-			var err error
 			switch f := c.String("format"); f {
 			case "csv":
 				err = evidence.WriteCSV(&buf, rows)
@@ -74,7 +87,7 @@ func reportCommand(e *env) *cli.Command {
 			case "oscal":
 				err = evidence.WriteOSCAL(&buf, perPlan, version, e.now())
 			case "html":
-				err = evidence.WriteHTML(&buf, perPlan, e.now())
+				err = evidence.WriteHTML(&buf, perPlan, runs, e.now())
 			case "ocsf":
 				err = evidence.WriteOCSF(&buf, evidence.ToOCSF(rows, partition, version, e.now()))
 			case "asff":
@@ -125,4 +138,81 @@ func importFindings(c *cli.Context, e *env, region string, findings []evidence.A
 		return fmt.Errorf("Security Hub refused %d findings: %s", len(failed), failed[0])
 	}
 	return nil
+}
+
+// evidenceDoc is one input of report: a saved plan or a run report.
+type evidenceDoc struct {
+	name string
+	plan *plan.Plan
+	run  *report.Report
+}
+
+// readEvidenceInputs reads each input: a file, or every .json object under
+// an s3://BUCKET/PREFIX (an organization's shards and a schedule's reports
+// are kept that way). A run report is told from a plan by its
+// report_version.
+func readEvidenceInputs(c *cli.Context, e *env, inputs []string) ([]evidenceDoc, error) {
+	var out []evidenceDoc
+	add := func(name string, data []byte) error {
+		var head struct {
+			ReportVersion *int `json:"report_version"`
+		}
+		if json.Unmarshal(data, &head) == nil && head.ReportVersion != nil {
+			var rep report.Report
+			if err := json.Unmarshal(data, &rep); err != nil {
+				return fmt.Errorf("%s: not a run report: %v", name, err)
+			}
+			out = append(out, evidenceDoc{name: name, run: &rep})
+			return nil
+		}
+		p, err := plan.Decode(name, data)
+		if err != nil {
+			return err
+		}
+		out = append(out, evidenceDoc{name: name, plan: p})
+		return nil
+	}
+	for _, in := range inputs {
+		rest, ok := strings.CutPrefix(in, "s3://")
+		if !ok {
+			data, err := os.ReadFile(in)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", in, err)
+			}
+			if err := add(in, data); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		bucket, prefix, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return nil, fmt.Errorf("%s: name a bucket: s3://BUCKET/PREFIX", in)
+		}
+		prov, err := newProvider(c, e)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := prov.ListObjects(c.Context, bucket, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in, err)
+		}
+		n := 0
+		for _, k := range keys {
+			if !strings.HasSuffix(k, ".json") {
+				continue
+			}
+			data, _, err := prov.GetObject(c.Context, bucket, k)
+			if err != nil {
+				return nil, fmt.Errorf("s3://%s/%s: %w", bucket, k, err)
+			}
+			if err := add("s3://"+bucket+"/"+k, data); err != nil {
+				return nil, err
+			}
+			n++
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s: no .json objects under it", in)
+		}
+	}
+	return out, nil
 }

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
 // TestReportCommand: `report` reads saved plans (two shards merged) and
@@ -81,5 +84,36 @@ func TestReportImportsToSecurityHub(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, fmt.Sprintf("%d findings imported in eu-west-1", len(out))) {
 		t.Errorf("stderr %q does not say how many were imported", r.stderr)
+	}
+}
+
+// TestReportFromS3: report reads every plan and run report under an
+// s3:// prefix (where a schedule keeps them); a plan and a run report are
+// two points of the HTML report's drift chart.
+func TestReportFromS3(t *testing.T) {
+	srv := startEmulator(t, "e2e")
+	dir := t.TempDir()
+	planFile := filepath.Join(dir, "plan.json")
+	if r := runCLI(t, "plan", "--config", filepath.Join(repoTestdata, "e2e.yaml"), "--endpoint-url", srv.URL(), "--out", planFile,
+		"--report", "s3://compliant-high/evidence/run-1.json"); r.code != 0 {
+		t.Fatalf("plan: %d %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := awsprovider.New(context.Background(), awsprovider.Options{EndpointURL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateObject(context.Background(), "compliant-high", "evidence/plan-1.json", data); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "report", "--format", "html", "--endpoint-url", srv.URL(), "s3://compliant-high/evidence/")
+	if r.code != 0 || !strings.Contains(r.stdout, "<polyline") || !strings.Contains(r.stdout, `id="grid"`) {
+		t.Errorf("report from s3 (exit %d, %s): no grid or no drift chart of the plan and the run report", r.code, r.stderr)
+	}
+	if r := runCLI(t, "report", "--endpoint-url", srv.URL(), "s3://compliant-high/nothing/"); r.code != 1 || !strings.Contains(r.stderr, "no .json objects") {
+		t.Errorf("an empty prefix: %d %q", r.code, r.stderr)
 	}
 }

@@ -148,7 +148,7 @@ func TestHTMLPage(t *testing.T) {
 	rows := FromPlan(p)
 	var one, two bytes.Buffer
 	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
-	if err := WriteHTML(&one, []PlanRows{{Source: "a", Created: p.CreatedAt, Rows: rows}}, now); err != nil {
+	if err := WriteHTML(&one, []PlanRows{{Source: "a", Created: p.CreatedAt, Rows: rows}}, nil, now); err != nil {
 		t.Fatal(err)
 	}
 	later := append([]Row(nil), rows...)
@@ -157,7 +157,7 @@ func TestHTMLPage(t *testing.T) {
 			later[i].Status = Pass
 		}
 	}
-	if err := WriteHTML(&two, []PlanRows{{Source: "a", Created: p.CreatedAt, Rows: rows}, {Source: "b", Created: p.CreatedAt.Add(24 * time.Hour), Rows: later}}, now); err != nil {
+	if err := WriteHTML(&two, []PlanRows{{Source: "a", Created: p.CreatedAt, Rows: rows}, {Source: "b", Created: p.CreatedAt.Add(24 * time.Hour), Rows: later}}, nil, now); err != nil {
 		t.Fatal(err)
 	}
 	for _, page := range []string{one.String(), two.String()} {
@@ -172,6 +172,16 @@ func TestHTMLPage(t *testing.T) {
 	}
 	if strings.Contains(one.String(), "<polyline") || !strings.Contains(two.String(), "<polyline") {
 		t.Error("the drift chart is drawn for one plan, or not for two")
+	}
+	// A plan and a later apply's run report are two points too.
+	var withRun bytes.Buffer
+	run := &report.Report{StartedAt: p.CreatedAt.Add(time.Hour), Accounts: []report.Account{{Account: p.Account,
+		Buckets: []report.Bucket{{Name: "legacy-archive", Drift: []report.Control{{Control: settings.TLSOnly}}, Fixed: []settings.ControlID{}}}}}}
+	if err := WriteHTML(&withRun, []PlanRows{{Source: "a", Created: p.CreatedAt, Rows: rows}}, []*report.Report{run}, now); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(withRun.String(), "<polyline") || !strings.Contains(withRun.String(), ": 1 failing</title>") {
+		t.Error("a run report is not a point of the drift chart")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/s3baseline/s3baseline/baselines"
+	"github.com/s3baseline/s3baseline/report"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -66,7 +67,7 @@ type htmlData struct {
 // per-control summary, an account × region roll-up, every change and
 // finding with its NIST and Security Hub ids and before -> after, and,
 // with several plans, the failing controls over time as an inline SVG.
-func WriteHTML(w io.Writer, plans []PlanRows, now time.Time) error {
+func WriteHTML(w io.Writer, plans []PlanRows, runs []*report.Report, now time.Time) error {
 	var rows []Row
 	for _, p := range plans {
 		rows = append(rows, p.Rows...)
@@ -185,7 +186,7 @@ func WriteHTML(w io.Writer, plans []PlanRows, now time.Time) error {
 			d.Summary = append(d.Summary, *t)
 		}
 	}
-	d.Points, d.Polyline = driftPoints(plans)
+	d.Points, d.Polyline = driftPoints(plans, runs)
 	tmpl, err := template.New("report.html.tmpl").Funcs(template.FuncMap{"join": strings.Join}).ParseFS(htmlFiles, "html/report.html.tmpl")
 	if err != nil {
 		return err
@@ -216,30 +217,53 @@ func latestRows(plans []PlanRows) []Row {
 	return out
 }
 
-// driftPoints are the failing controls of each plan over time, scaled to
-// a 600×160 chart.
-func driftPoints(plans []PlanRows) ([]htmlPoint, string) {
-	if len(plans) < 2 {
-		return nil, ""
+// driftPoints are the failing controls of each plan and each run report
+// over time, scaled to a 600×160 chart: a run report counts the drift its
+// run left (not fixed) and its findings.
+func driftPoints(plans []PlanRows, runs []*report.Report) ([]htmlPoint, string) {
+	type point struct {
+		at      time.Time
+		failing int
 	}
-	ps := slices.Clone(plans)
-	slices.SortFunc(ps, func(a, b PlanRows) int { return a.Created.Compare(b.Created) })
-	maxF := 1
-	counts := make([]int, len(ps))
-	for i, p := range ps {
+	var ps []point
+	for _, p := range plans {
+		n := 0
 		for _, r := range p.Rows {
 			if r.Status == Fail || r.Status == Held || r.Status == Finding {
-				counts[i]++
+				n++
 			}
 		}
-		maxF = max(maxF, counts[i])
+		ps = append(ps, point{p.Created, n})
+	}
+	for _, rep := range runs {
+		n := 0
+		for _, a := range rep.Accounts {
+			for _, b := range a.Buckets {
+				n += len(b.Drift) - len(b.Fixed)
+			}
+			for _, c := range a.AccountControls {
+				if c.Status != report.StatusFixed {
+					n++
+				}
+			}
+			n += len(a.Findings)
+		}
+		ps = append(ps, point{rep.StartedAt, n})
+	}
+	if len(ps) < 2 {
+		return nil, ""
+	}
+	slices.SortFunc(ps, func(a, b point) int { return a.at.Compare(b.at) })
+	maxF := 1
+	for _, p := range ps {
+		maxF = max(maxF, p.failing)
 	}
 	var pts []htmlPoint
 	var line []string
 	for i, p := range ps {
 		x := 40 + i*520/(len(ps)-1)
-		y := 140 - counts[i]*120/maxF
-		pts = append(pts, htmlPoint{X: x, Y: y, Label: p.Created.UTC().Format("2006-01-02 15:04"), Failing: counts[i]})
+		y := 140 - p.failing*120/maxF
+		pts = append(pts, htmlPoint{X: x, Y: y, Label: p.at.UTC().Format("2006-01-02 15:04"), Failing: p.failing})
 		line = append(line, fmt.Sprintf("%d,%d", x, y))
 	}
 	return pts, strings.Join(line, " ")

@@ -92,6 +92,10 @@ func ReadFile(path string) (*Plan, error) {
 	return decode(path, data)
 }
 
+// Decode is ReadFile of a plan already read (from S3, say); name is what
+// messages call it.
+func Decode(name string, data []byte) (*Plan, error) { return decode(name, data) }
+
 // decode is ReadFile without the file system, for tests and fuzzing.
 func decode(name string, data []byte) (*Plan, error) {
 	// The version first and leniently, so that a newer format is reported
