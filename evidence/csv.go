@@ -9,7 +9,7 @@ import (
 
 // csvHeader names the CSV columns.
 var csvHeader = []string{"time", "account", "account_name", "region", "bucket", "subject", "control", "status",
-	"baseline", "nist", "security_hub", "before", "after", "detail"}
+	"baseline", "nist", "security_hub", "before", "after", "detail", "made"}
 
 // WriteCSV writes one row per bucket (or account) and control.
 func WriteCSV(w io.Writer, rows []Row) error {
@@ -20,7 +20,7 @@ func WriteCSV(w io.Writer, rows []Row) error {
 	for _, r := range rows {
 		if err := cw.Write([]string{r.Time.UTC().Format(time.RFC3339), r.Account, r.AccountName, r.Region, r.Resource, r.Subject,
 			string(r.Control), r.Status, r.Baseline, strings.Join(r.NIST, " "), strings.Join(r.SecurityHub, " "),
-			r.Before, r.After, r.Detail}); err != nil {
+			r.Before, r.After, r.Detail, r.Made}); err != nil {
 			return err
 		}
 	}

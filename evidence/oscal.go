@@ -164,6 +164,9 @@ func WriteOSCAL(w io.Writer, plans []PlanRows, toolVersion string, now time.Time
 			if r.Before != "" || r.After != "" {
 				ob.RelevantEvidence = []oscalEvidence{{Description: "observed " + nonEmpty(r.Before, "(not configured)") + "; the plan changes it to " + nonEmpty(r.After, "(not configured)")}}
 			}
+			if r.Made != "" {
+				ob.RelevantEvidence = append(ob.RelevantEvidence, oscalEvidence{Description: "the change was " + r.Made})
+			}
 			res.Observations = append(res.Observations, ob)
 			for _, n := range r.NIST {
 				c := oscalControl(n)

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/s3baseline/s3baseline/report"
+	"github.com/s3baseline/s3baseline/settings"
 )
 
 // TestOSCALValidAgainstMetaschemas: the assessment results of the mixed
@@ -20,8 +23,14 @@ func TestOSCALValidAgainstMetaschemas(t *testing.T) {
 	p := mixedPlan(t)
 	var buf bytes.Buffer
 	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
-	if err := WriteOSCAL(&buf, []PlanRows{{Source: "plan.json", Created: p.CreatedAt, Rows: FromPlan(p)}}, "0.1.0", now); err != nil {
+	rows := FromPlan(p)
+	MarkFixed(rows, &report.Report{StartedAt: now, Journal: "s3://evidence/journal-1/", Accounts: []report.Account{{Account: p.Account,
+		Buckets: []report.Bucket{{Name: "legacy-archive", Fixed: []settings.ControlID{settings.Versioning}}}}}})
+	if err := WriteOSCAL(&buf, []PlanRows{{Source: "plan.json", Created: p.CreatedAt, Rows: rows}}, "0.1.0", now); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "journal s3://evidence/journal-1/") {
+		t.Error("the observation of a fixed control does not name the apply's journal")
 	}
 	if errs := validateOSCAL(t, m, buf.Bytes()); len(errs) > 0 {
 		t.Fatalf("the document is not valid OSCAL 1.1.3:\n%s", strings.Join(errs, "\n"))

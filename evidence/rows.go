@@ -45,6 +45,9 @@ type Row struct {
 	Before, After                       string
 	NIST                                []string
 	SecurityHub                         []string
+	// Made says, for a fixed row, which apply made the change and where its
+	// journal (the before-state, for rollback) is.
+	Made string
 }
 
 // FromPlan makes the rows of a plan: every checked control of every
@@ -137,9 +140,13 @@ func MarkFixed(rows []Row, rep *report.Report) {
 			}
 		}
 	}
+	made := "made by s3baseline apply, " + rep.StartedAt.UTC().Format(time.RFC3339)
+	if rep.Journal != "" {
+		made += "; journal " + rep.Journal
+	}
 	for i := range rows {
 		if rows[i].Status == Fail && fixed[[3]string{rows[i].Account, rows[i].Resource, string(rows[i].Control)}] {
-			rows[i].Status = Fixed
+			rows[i].Status, rows[i].Made = Fixed, made
 		}
 	}
 }
