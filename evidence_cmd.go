@@ -135,7 +135,7 @@ func importFindings(c *cli.Context, e *env, region string, findings []evidence.A
 	}
 	e.info(fmt.Sprintf("Security Hub: %d findings imported in %s", n, region))
 	if len(failed) > 0 {
-		return fmt.Errorf("Security Hub refused %d findings: %s", len(failed), failed[0])
+		return fmt.Errorf("import to Security Hub: %d findings refused, the first: %s", len(failed), failed[0])
 	}
 	return nil
 }

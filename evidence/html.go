@@ -68,10 +68,6 @@ type htmlData struct {
 // finding with its NIST and Security Hub ids and before -> after, and,
 // with several plans, the failing controls over time as an inline SVG.
 func WriteHTML(w io.Writer, plans []PlanRows, runs []*report.Report, now time.Time) error {
-	var rows []Row
-	for _, p := range plans {
-		rows = append(rows, p.Rows...)
-	}
 	latest := latestRows(plans)
 	d := htmlData{Generated: now.UTC().Format(time.RFC3339), Rows: len(latest)}
 	hub := map[settings.ControlID]baselines.Control{}
