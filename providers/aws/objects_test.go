@@ -1,6 +1,7 @@
 package aws_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -318,5 +319,24 @@ func TestObjectsFollowMovedBucket(t *testing.T) {
 	}
 	if want := []string{"PutObject@us-east-1 301", "PutObject@ap-southeast-2 200"}; !slices.Equal(regions, want) {
 		t.Errorf("calls %v, want %v", regions, want)
+	}
+}
+
+// TestGetObjectBodyOutlivesTheAttempt: a body too large to arrive with the
+// headers is read after the SDK's attempt returns; the attempt's own
+// context must not end first ("context canceled" cut such reads before).
+func TestGetObjectBodyOutlivesTheAttempt(t *testing.T) {
+	srv := start(t, &emulator.Scenario{AccountID: "123456789012", CallerARN: "arn:aws:iam::123456789012:user/ops",
+		Buckets: []emulator.Bucket{{Name: "evidence", Region: "eu-west-1"}}}, emulator.Options{})
+	p := newProvider(t, srv, func(o *awsprovider.Options) { o.Adaptive = true })
+	body := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB
+	if _, err := p.CreateObject(context.Background(), "evidence", "big.json", body); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		got, _, err := p.GetObject(context.Background(), "evidence", "big.json")
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("read %d: %d bytes, %v", i, len(got), err)
+		}
 	}
 }

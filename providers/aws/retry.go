@@ -177,12 +177,20 @@ func (m callGuard) HandleFinalize(ctx context.Context, in middleware.FinalizeInp
 
 // attempt is one attempt, judged.
 func (m callGuard) attempt(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-	actx, cancel := context.WithTimeoutCause(ctx, m.rp.answerTimeout, errNoAnswer)
-	defer cancel()
+	// The answer timeout ends when the answer starts: a response body
+	// (GetObject's) is read after this returns, under the call's own
+	// context, so the attempt's context must outlive the return and is
+	// released with the call's. Cancelling it here cut such reads short
+	// ("context canceled") whenever the body had not been buffered yet.
+	actx, cancel := context.WithCancelCause(ctx)
+	context.AfterFunc(ctx, func() { cancel(nil) })
+	timer := time.AfterFunc(m.rp.answerTimeout, func() { cancel(errNoAnswer) })
 	out, md, err := next.HandleFinalize(actx, in)
+	timer.Stop()
 	if err == nil {
 		return out, md, nil
 	}
+	defer cancel(nil)
 	if ctx.Err() == nil && errors.Is(context.Cause(actx), errNoAnswer) {
 		// The response never came: no retry, the caller learns the
 		// region does not answer.
