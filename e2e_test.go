@@ -22,6 +22,7 @@ import (
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/fixtures/testenv"
 	"github.com/s3baseline/s3baseline/plan"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/settings"
@@ -65,26 +66,8 @@ func e2eScenario(t *testing.T) *emulator.Scenario {
 
 func isolateAWSEnv(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
-	empty := filepath.Join(dir, "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           "test",
-		"AWS_SECRET_ACCESS_KEY":       "test",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             empty,
-		"AWS_SHARED_CREDENTIALS_FILE": empty,
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_ENDPOINT_URL":            "",
-		"AWS_CA_BUNDLE":               "", // the emulator is plain HTTP; a bundle also refuses a custom HTTP client
-		"NO_COLOR":                    "1",
-	} {
-		t.Setenv(k, v)
-	}
+	dir := testenv.IsolateAWS(t)
+	t.Setenv("NO_COLOR", "1")
 	// Config files of the working directory must not leak in either.
 	t.Chdir(dir)
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/s3baseline/s3baseline/evidence"
+	"github.com/s3baseline/s3baseline/lock"
 	"github.com/s3baseline/s3baseline/plan"
+	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/report"
 	"github.com/s3baseline/s3baseline/settings"
 )
@@ -172,9 +174,9 @@ func readEvidenceInputs(c *cli.Context, e *env, inputs []string) ([]evidenceDoc,
 		out = append(out, evidenceDoc{name: name, plan: p})
 		return nil
 	}
+	var prov *awsprovider.Provider
 	for _, in := range inputs {
-		rest, ok := strings.CutPrefix(in, "s3://")
-		if !ok {
+		if !strings.HasPrefix(in, "s3://") {
 			data, err := os.ReadFile(in)
 			if err != nil {
 				return nil, fmt.Errorf("read %s: %w", in, err)
@@ -184,15 +186,17 @@ func readEvidenceInputs(c *cli.Context, e *env, inputs []string) ([]evidenceDoc,
 			}
 			continue
 		}
-		bucket, prefix, _ := strings.Cut(rest, "/")
-		if bucket == "" {
-			return nil, fmt.Errorf("%s: name a bucket: s3://BUCKET/PREFIX", in)
-		}
-		prov, err := newProvider(c, e)
+		u, err := lock.ParseS3URI(in)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := prov.ListObjects(c.Context, bucket, prefix)
+		bucket := u.Bucket
+		if prov == nil {
+			if prov, err = newProvider(c, e); err != nil {
+				return nil, err
+			}
+		}
+		keys, err := prov.ListObjects(c.Context, bucket, u.Prefix)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in, err)
 		}

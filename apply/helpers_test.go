@@ -3,10 +3,8 @@ package apply_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/s3baseline/s3baseline/baselines"
 	"github.com/s3baseline/s3baseline/fixtures"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/fixtures/testenv"
 	"github.com/s3baseline/s3baseline/plan"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 	"github.com/s3baseline/s3baseline/settings"
@@ -32,27 +31,7 @@ const account = "123456789012"
 // files and variables.
 func isolateEnv(t *testing.T) {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") {
-			t.Setenv(name, "")
-			os.Unsetenv(name)
-		}
-	}
-	empty := filepath.Join(t.TempDir(), "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range map[string]string{
-		"AWS_CONFIG_FILE":             empty,
-		"AWS_SHARED_CREDENTIALS_FILE": empty,
-		"AWS_ACCESS_KEY_ID":           "test",
-		"AWS_SECRET_ACCESS_KEY":       "test",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-	} {
-		t.Setenv(k, v)
-	}
+	testenv.IsolateAWS(t)
 }
 
 // scenario is the e2e scenario, for a test to adjust before starting.

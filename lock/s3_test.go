@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/fixtures/testenv"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
@@ -29,23 +28,7 @@ var lockURI = S3URI{Bucket: "team-locks", Prefix: "ci/"}
 // files and variables, so nothing on the host can leak into a test.
 func isolateEnv(t *testing.T) {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") {
-			t.Setenv(name, "") // registers the restore
-			os.Unsetenv(name)
-		}
-	}
-	empty := filepath.Join(t.TempDir(), "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_CONFIG_FILE", empty)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	testenv.IsolateAWS(t)
 }
 
 // serve starts the emulator and a real provider aimed at it over HTTP.

@@ -26,42 +26,41 @@ func OrgPolicyFindings(g settings.OrgGuardrails) (findings []Finding, notes []st
 	if subject == "" {
 		subject = g.RootID
 	}
-	var bpa []string
-	for _, p := range g.S3Policies {
-		if s3PolicyAssignsAll(p.Content) {
-			bpa = append(bpa, p.ID)
+	// Each guardrail: the policies that would be it, whether their type
+	// is enabled, and what to say in each case.
+	guardrails := []struct {
+		control             settings.ControlID
+		policies            []settings.OrgPolicy
+		enforces            func(settings.OrgPolicy) bool
+		enabled             bool
+		there, off, missing string
+	}{
+		{settings.AccountBlockPublicAccess, g.S3Policies, func(p settings.OrgPolicy) bool { return s3PolicyAssignsAll(p.Content) }, g.S3PoliciesEnabled,
+			"account Block Public Access is enforced in every account by the root's S3 policy ",
+			"S3 policies are not enabled in the organization: enable the S3_POLICY type on the root (EnablePolicyType) and attach " + SuggestedS3Policy +
+				" to it: every account's Block Public Access is then on, and no account can turn it off",
+			"no S3 policy attached to the root sets public_access_block_configuration to all: attach " + SuggestedS3Policy + " to the root (CreatePolicy --type S3_POLICY, AttachPolicy)"},
+		{settings.TLSOnly, g.RCPs, func(p settings.OrgPolicy) bool { return !p.AWSManaged && rcpEnforcesTLS(p.Content) }, g.RCPsEnabled,
+			"TLS for S3 is enforced in every account by the root's resource control policy ",
+			"resource control policies are not enabled in the organization: enable the RESOURCE_CONTROL_POLICY type on the root and attach " + SuggestedTLSRCP +
+				" to it: every bucket of every account then refuses requests without TLS, whatever its own policy says",
+			"no resource control policy attached to the root denies S3 requests without TLS: attach " + SuggestedTLSRCP + " to the root"},
+	}
+	for _, gr := range guardrails {
+		var ids []string
+		for _, p := range gr.policies {
+			if gr.enforces(p) {
+				ids = append(ids, p.ID)
+			}
 		}
-	}
-	switch {
-	case len(bpa) > 0:
-		notes = append(notes, "account Block Public Access is enforced in every account by the root's S3 policy "+strings.Join(bpa, ", "))
-	case !g.S3PoliciesEnabled:
-		findings = append(findings, Finding{Control: settings.AccountBlockPublicAccess, Subject: subject,
-			Detail: "S3 policies are not enabled in the organization: enable the S3_POLICY type on the root (EnablePolicyType) and attach " + SuggestedS3Policy +
-				" to it: every account's Block Public Access is then on, and no account can turn it off"})
-	default:
-		findings = append(findings, Finding{Control: settings.AccountBlockPublicAccess, Subject: subject,
-			Detail: "no S3 policy attached to the root sets public_access_block_configuration to all: attach " + SuggestedS3Policy + " to the root (CreatePolicy --type S3_POLICY, AttachPolicy)"})
-	}
-	var tls []string
-	for _, p := range g.RCPs {
-		if !p.AWSManaged && rcpEnforcesTLS(p.Content) {
-			tls = append(tls, p.ID)
+		switch {
+		case len(ids) > 0:
+			notes = append(notes, gr.there+strings.Join(ids, ", "))
+		case !gr.enabled:
+			findings = append(findings, Finding{Control: gr.control, Subject: subject, Detail: gr.off, NIST: baselines.NIST(gr.control)})
+		default:
+			findings = append(findings, Finding{Control: gr.control, Subject: subject, Detail: gr.missing, NIST: baselines.NIST(gr.control)})
 		}
-	}
-	switch {
-	case len(tls) > 0:
-		notes = append(notes, "TLS for S3 is enforced in every account by the root's resource control policy "+strings.Join(tls, ", "))
-	case !g.RCPsEnabled:
-		findings = append(findings, Finding{Control: settings.TLSOnly, Subject: subject,
-			Detail: "resource control policies are not enabled in the organization: enable the RESOURCE_CONTROL_POLICY type on the root and attach " + SuggestedTLSRCP +
-				" to it: every bucket of every account then refuses requests without TLS, whatever its own policy says"})
-	default:
-		findings = append(findings, Finding{Control: settings.TLSOnly, Subject: subject,
-			Detail: "no resource control policy attached to the root denies S3 requests without TLS: attach " + SuggestedTLSRCP + " to the root"})
-	}
-	for i := range findings {
-		findings[i].NIST = baselines.NIST(findings[i].Control)
 	}
 	return findings, notes
 }

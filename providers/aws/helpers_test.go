@@ -2,13 +2,11 @@ package aws_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/fixtures/testenv"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
@@ -17,24 +15,7 @@ import (
 // on the host (a real profile, an endpoint override) can leak into a test.
 func isolateEnv(t *testing.T) {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") {
-			t.Setenv(name, "") // registers the restore
-			os.Unsetenv(name)
-		}
-	}
-	dir := t.TempDir()
-	empty := filepath.Join(dir, "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_CONFIG_FILE", empty)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	testenv.IsolateAWS(t)
 }
 
 // start serves sc on a free local port for the test's lifetime.
