@@ -374,7 +374,10 @@ func TestBadInput(t *testing.T) {
 	}
 	edited := write("edited.json", strings.Replace(string(raw), `"legacy-archive"`, `"legacy-archivf"`, 1))
 	damaged := write("damaged.json", string(raw[:len(raw)/2]))
-	future := write("future.json", strings.Replace(string(raw), `"format_version": 1`, `"format_version": 99`, 1))
+	future := write("future.json", strings.Replace(string(raw), `"format_version":1`, `"format_version":99`, 1))
+	if !strings.Contains(string(raw), `"format_version":1,`) {
+		t.Fatal("the plan file does not begin as the streamed layout does; the edits below would not apply")
+	}
 
 	cases := map[string]struct {
 		args []string

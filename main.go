@@ -352,7 +352,10 @@ func planCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			p, err := buildPlan(c, e, prov, cfg, rc)
+			if c.String("accounts") == "" {
+				return streamPlan(c, e, rr, prov, cfg, rc)
+			}
+			p, err := buildPlan(c, e, prov, cfg, rc, nil)
 			if err != nil {
 				return err
 			}
@@ -381,6 +384,66 @@ func planCommand(e *env) *cli.Command {
 			return planOutcome(e, p, c.Bool("detailed-exitcode"))
 		}),
 	}
+}
+
+// streamPlan plans one account with the plan streamed (plan.Sink): the
+// plan file is written bucket by bucket as they are observed, and the text
+// or JSON for stdout into a temporary file, so that no part of the run
+// holds the whole estate. stdout gets it at the end, as before: a scope
+// filter or rule that matched no bucket refuses the plan, and that is
+// known only once every bucket has been seen. The file is put in place
+// only then, too.
+func streamPlan(c *cli.Context, e *env, rr *runReport, prov *awsprovider.Provider, cfg *baselines.Config, rc *regions.Checker) error {
+	spool, err := os.CreateTemp("", "s3baseline-plan-*.out")
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	defer func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}()
+	shown := bufio.NewWriterSize(spool, 256<<10)
+	var sinks plan.Sinks
+	var file *plan.FileSink
+	if out := c.String("out"); out != "" {
+		var sign func(string) (*plan.Signature, error)
+		if key := c.String("sign-key"); key != "" {
+			sign = func(sum string) (*plan.Signature, error) { return plan.SignChecksum(c.Context, prov, key, sum) }
+		}
+		if file, err = plan.CreateFile(out, sign); err != nil {
+			return err
+		}
+		defer file.Abort()
+		sinks = append(sinks, file)
+	}
+	if c.Bool("json") {
+		sinks = append(sinks, plan.NewDocumentWriter(shown))
+	} else {
+		sinks = append(sinks, plan.NewTextRenderer(shown, renderOptions(c, e)))
+	}
+	p, err := buildPlan(c, e, prov, cfg, rc, sinks)
+	if err != nil {
+		return err
+	}
+	rr.plan = p
+	if file != nil {
+		if err := file.Commit(); err != nil {
+			return err
+		}
+	}
+	if err := shown.Flush(); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if _, err := io.Copy(e.stdout, spool); err != nil {
+		return err
+	}
+	if out := c.String("out"); out != "" && !c.Bool("json") {
+		fmt.Fprintf(e.stdout, "\nSaved the plan to %s (review it again with: s3baseline show %s).\n", out, out)
+	}
+	return planOutcome(e, p, c.Bool("detailed-exitcode"))
 }
 
 func reportFlag() cli.Flag {
@@ -442,7 +505,9 @@ func applyCommand(e *env) *cli.Command {
 						return fmt.Errorf("--%s cannot be used with a plan file: the plan carries its scope and settings", f)
 					}
 				}
-				if p, err = plan.ReadFile(c.Args().First()); err != nil {
+				// Only the buckets with something to do are kept whole: the
+				// compliant ones are counted, not read again.
+				if p, err = plan.OpenFile(c.Args().First(), plan.ReadOptions{Keep: func(b *plan.BucketPlan) bool { return !b.Compliant() }}); err != nil {
 					return err
 				}
 				if err := checkSignature(c, e, prov, p, c.Args().First()); err != nil {
@@ -457,7 +522,7 @@ func applyCommand(e *env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				if p, err = buildPlan(c, e, prov, cfg, rc); err != nil {
+				if p, err = buildPlan(c, e, prov, cfg, rc, nil); err != nil {
 					return err
 				}
 				if err := plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)}); err != nil {
@@ -681,25 +746,79 @@ func showCommand(e *env) *cli.Command {
 			if c.NArg() != 1 {
 				return errors.New("show needs exactly one argument: the plan file")
 			}
-			p, err := plan.ReadFile(c.Args().First())
-			if err != nil {
-				return err
-			}
 			var prov *awsprovider.Provider
 			if c.IsSet("sign-key") {
+				var err error
 				if prov, err = newProvider(c, e); err != nil {
 					return err
 				}
 			}
-			if err := checkSignature(c, e, prov, p, c.Args().First()); err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				return plan.Write(e.stdout, p)
-			}
-			return plan.Render(e.stdout, p, renderOptions(c, e))
+			return showPlan(c, e, prov, c.Args().First())
 		},
 	}
+}
+
+// showPlan prints a plan file without holding it whole (plan.OpenFile):
+// its signature is checked before anything is shown, and the text or JSON
+// goes to a temporary file first, so that a plan refused part of the way
+// through (a change the tool could not have planned) shows nothing.
+func showPlan(c *cli.Context, e *env, prov *awsprovider.Provider, path string) error {
+	spool, err := os.CreateTemp("", "s3baseline-show-*.out")
+	if err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	defer func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}()
+	shown := bufio.NewWriterSize(spool, 256<<10)
+	var sink plan.Sink
+	p, err := plan.OpenFile(path, plan.ReadOptions{
+		Verified: func(h *plan.Plan) error {
+			if err := checkSignature(c, e, prov, h, path); err != nil {
+				return err
+			}
+			if len(h.Accounts) > 0 {
+				// An organization plan's sections are read whole.
+				return nil
+			}
+			if c.Bool("json") {
+				sink = plan.NewDocumentWriter(shown)
+			} else {
+				sink = plan.NewTextRenderer(shown, renderOptions(c, e))
+			}
+			return sink.Head(h)
+		},
+		Bucket: func(_ *plan.AccountPlan, b *plan.BucketPlan) error {
+			if sink == nil {
+				return nil
+			}
+			return sink.Bucket(b)
+		},
+		Keep: func(*plan.BucketPlan) bool { return sink == nil },
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case sink != nil:
+		err = sink.Tail(p)
+	case c.Bool("json"):
+		err = plan.Write(shown, p)
+	default:
+		err = plan.Render(shown, p, renderOptions(c, e))
+	}
+	if err == nil {
+		err = shown.Flush()
+	}
+	if err == nil {
+		_, err = spool.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	_, err = io.Copy(e.stdout, spool)
+	return err
 }
 
 // summaryFlag is --summary of plan and show.

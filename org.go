@@ -85,10 +85,14 @@ func eachParallel(ctx context.Context, workers, n int, fn func(i int)) {
 // buildPlan plans the scope: the caller's account, or with --accounts each
 // selected account through its role, sequentially (shards are the unit of
 // parallelism across accounts, the bucket pool within one).
-func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baselines.Config, rc *regions.Checker) (*plan.Plan, error) {
+//
+// sink, when set, receives a one-account plan as it is made (plan.Sink),
+// and the plan returned holds its buckets Slim; an organization plan is
+// made whole and sink is not used.
+func buildPlan(c *cli.Context, e *env, prov *awsprovider.Provider, cfg *baselines.Config, rc *regions.Checker, sink plan.Sink) (*plan.Plan, error) {
 	opts := plan.Options{
 		Config: cfg, Buckets: c.StringSlice("bucket"), Regions: c.StringSlice("region"), RegionChecker: rc,
-		Concurrency: workers(c), Now: e.now(), ToolVersion: version,
+		Concurrency: workers(c), Now: e.now(), ToolVersion: version, Sink: sink,
 	}
 	// Checked once here, so that a bad flag is one line rather than one
 	// failed section per account.
@@ -193,6 +197,7 @@ func planScope(c *cli.Context, e *env, prov *awsprovider.Provider, opts plan.Opt
 		p, err := plan.Build(c.Context, prov, opts)
 		return p, shard, err
 	}
+	opts.Sink = nil
 	sp, err := accounts.ParseSpec(spec)
 	if err != nil {
 		return nil, shard, err

@@ -5,6 +5,7 @@ package main
 // operator names.
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -152,7 +153,7 @@ func TestForgedPlansRefused(t *testing.T) {
 			reason: "a signed plan with one byte changed and the checksum left is refused by the checksum",
 			sign:   true,
 			editBytes: func(data []byte) []byte {
-				return []byte(strings.Replace(string(data), `"tool_version": "`, `"tool_version": "x`, 1))
+				return []byte(strings.Replace(string(data), `"tool_version":"`, `"tool_version":"x`, 1))
 			},
 			flags: []string{"--sign-key", signKey},
 			want:  "checksum mismatch",
@@ -182,7 +183,11 @@ func TestForgedPlansRefused(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(path, tc.editBytes(data), 0o600); err != nil {
+				edited := tc.editBytes(data)
+				if bytes.Equal(edited, data) {
+					t.Fatalf("%s: the edit changed nothing", name)
+				}
+				if err := os.WriteFile(path, edited, 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -78,6 +78,10 @@ type Options struct {
 	// is the current time.
 	Now         time.Time
 	ToolVersion string
+	// Sink, when set, receives the plan as it is made (see Sink): the
+	// plan Build returns then holds each bucket only in brief (Slim), so
+	// memory is bounded by the concurrency, not by the number of buckets.
+	Sink Sink
 	// Progress, when set, is called once with done 0 when the buckets in
 	// scope are known and again after each bucket is planned: done of
 	// total buckets, errors of them with an error. Calls come one at a
@@ -124,7 +128,26 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 	refs = inScope(refs, o)
 
 	r := &run{obs: obs, bobs: obs, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}, matched: &matches{}}
-	buckets := make([]BucketPlan, len(refs))
+	head := &Plan{
+		FormatVersion: FormatVersion,
+		ToolVersion:   o.ToolVersion,
+		CreatedAt:     now.UTC().Truncate(time.Second),
+		AccountPlan:   AccountPlan{Account: acct.AccountID, Caller: acct.Caller},
+		Baseline:      BaselineRef{Name: cfg.Baseline.Name, Digest: cfg.Baseline.Digest()},
+		Scope: Scope{
+			Config:        cfg.Path,
+			Buckets:       slices.Clone(o.Buckets),
+			Regions:       slices.Clone(o.Regions),
+			ConfigRegions: slices.Clone(cfg.Regions),
+			Settings:      whole,
+		},
+	}
+	out := newEmitter(o.Sink, len(refs))
+	if err := out.head(head); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	workers := o.Concurrency
 	if workers <= 0 {
 		workers = DefaultConcurrency
@@ -137,13 +160,22 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				buckets[i] = r.bucket(ctx, refs[i])
-				counter.Add(len(buckets[i].Errors) > 0)
+				b := r.bucket(ctx, refs[i])
+				counter.Add(len(b.Errors) > 0)
+				if err := out.done(i, b); err != nil {
+					cancel(err)
+				}
 			}
 		}()
 	}
 feed:
 	for i := range refs {
+		// A bucket is handed out only within a window of the first one
+		// not yet emitted, so one slow bucket cannot make the finished
+		// ones behind it pile up in memory.
+		if err := out.wait(ctx, i); err != nil {
+			break
+		}
 		select {
 		case jobs <- i:
 		case <-ctx.Done():
@@ -152,9 +184,10 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
+	buckets := out.buckets
 	var dirErr string
 	if dobs, ok := obs.(DirectoryObserver); ok {
 		regions := cfg.Regions
@@ -165,7 +198,12 @@ feed:
 		regions = slices.DeleteFunc(slices.Clone(regions), func(region string) bool { return r.regionSilent(region) != "" })
 		var dirs []BucketPlan
 		dirs, dirErr = r.directoryBuckets(ctx, dobs, regions, o)
-		buckets = append(buckets, dirs...)
+		for _, d := range dirs {
+			if err := out.extra(d); err != nil {
+				return nil, err
+			}
+		}
+		buckets = out.buckets
 	}
 
 	var ar AccountResult
@@ -184,33 +222,15 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p := &Plan{
-		FormatVersion: FormatVersion,
-		ToolVersion:   o.ToolVersion,
-		CreatedAt:     now.UTC().Truncate(time.Second),
-		AccountPlan: AccountPlan{
-			Account:        acct.AccountID,
-			Caller:         acct.Caller,
-			Buckets:        buckets,
-			AccountChanges: ar.Changes,
-			Findings:       ar.Findings,
-			Warnings:       ar.Warnings,
-			Errors:         ar.Errors,
-
-			AccountPublicAccessBlock:      acct.PublicAccessBlock,
-			AccountPublicAccessBlockError: acct.PublicAccessBlockError,
-		},
-		Baseline: BaselineRef{Name: cfg.Baseline.Name, Digest: cfg.Baseline.Digest()},
-		Scope: Scope{
-			Config:        cfg.Path,
-			Buckets:       slices.Clone(o.Buckets),
-			Regions:       slices.Clone(o.Regions),
-			ConfigRegions: slices.Clone(cfg.Regions),
-			Settings:      whole,
-		},
-	}
+	p := head
+	p.Buckets = buckets
+	p.AccountChanges, p.Findings, p.Warnings, p.Errors = ar.Changes, ar.Findings, ar.Warnings, ar.Errors
+	p.AccountPublicAccessBlock, p.AccountPublicAccessBlockError = acct.PublicAccessBlock, acct.PublicAccessBlockError
 	p.Summary = Summarize(p)
 	p.Unmatched = unmatched(acct.AccountID, all, o, r.matched)
+	if err := out.tail(p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

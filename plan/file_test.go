@@ -125,7 +125,7 @@ func TestReadFileRefuses(t *testing.T) {
 		},
 		"EditedInPlace": {
 			reason: "one action changed in the text, nothing else touched",
-			data:   bytes.Replace(good, []byte(`"action": "create"`), []byte(`"action": "update"`), 1),
+			data:   bytes.Replace(good, []byte(`"action":"create"`), []byte(`"action":"update"`), 1),
 			want:   "plan.json: checksum mismatch",
 		},
 		"NoChecksum": {

@@ -118,7 +118,6 @@ func (r *renderer) para(indent, plain, painted, text string) {
 // controlTally is one control's line of the per-control summary.
 type controlTally struct {
 	changes, held, findings int
-	buckets                 map[string]bool
 }
 
 // controlSummary counts, per control, the changes (bucket and account),
@@ -127,18 +126,17 @@ func controlSummary(p *Plan) (map[settings.ControlID]*controlTally, []settings.C
 	m := map[settings.ControlID]*controlTally{}
 	get := func(id settings.ControlID) *controlTally {
 		if m[id] == nil {
-			m[id] = &controlTally{buckets: map[string]bool{}}
+			m[id] = &controlTally{}
 		}
 		return m[id]
 	}
-	count := func(cs []Change, where string) {
+	count := func(cs []Change) {
 		for _, c := range cs {
 			if c.Action == NoOp {
 				continue
 			}
 			t := get(c.Control)
 			t.changes++
-			t.buckets[where] = true
 			if c.HeldBack != "" {
 				t.held++
 			}
@@ -146,14 +144,14 @@ func controlSummary(p *Plan) (map[settings.ControlID]*controlTally, []settings.C
 	}
 	for _, a := range p.Sections() {
 		for _, b := range a.Buckets {
-			count(b.Changes, a.Account+"/"+b.Name)
+			count(b.Changes)
 			for _, f := range b.Findings {
 				if f.Muted == nil {
 					get(f.Control).findings++
 				}
 			}
 		}
-		count(a.AccountChanges, a.Account)
+		count(a.AccountChanges)
 		for _, f := range a.Findings {
 			if f.Muted == nil {
 				get(f.Control).findings++

@@ -26,37 +26,79 @@ const maxCompliantNames = 10
 // Render writes the plan for people. It reads only the plan document, the
 // same data `--json` prints, so the two can never disagree.
 func Render(w io.Writer, p *Plan, o RenderOptions) error {
-	r := &renderer{w: w, color: o.Color}
-	if o.Summary {
-		if len(p.Accounts) == 0 {
-			r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
-		} else {
-			r.printf("Organization plan: %s, baseline %s\n", count(len(p.Accounts), "account"), orDash(p.Baseline.Name))
+	t := NewTextRenderer(w, o)
+	if len(p.Accounts) > 0 {
+		t.r.printf("Organization plan: %s, baseline %s\n", count(len(p.Accounts), "account"), orDash(p.Baseline.Name))
+		if o.Summary {
+			return t.Tail(p)
 		}
-		r.perControl(p)
-		r.printf("\n%s\n", closingLine(p))
-		return r.err
-	}
-	if len(p.Accounts) == 0 {
-		r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
-		r.legend()
-		r.account(&p.AccountPlan)
-	} else {
-		r.printf("Organization plan: %s, baseline %s\n", count(len(p.Accounts), "account"), orDash(p.Baseline.Name))
-		r.legend()
+		t.r.legend()
 		for i := range p.Accounts {
 			a := &p.Accounts[i]
 			name := ""
 			if a.Name != "" {
 				name = " (" + a.Name + ")"
 			}
-			r.printf("\n## account %s%s, caller %s\n", a.Account, name, orDash(a.Caller))
-			r.account(a)
+			t.r.printf("\n## account %s%s, caller %s\n", a.Account, name, orDash(a.Caller))
+			for j := range a.Buckets {
+				t.r.bucketIfShown(&a.Buckets[j])
+			}
+			t.r.accountTail(a)
+		}
+		t.r.perControl(p)
+		t.r.printf("\n%s\n", closingLine(p))
+		return t.r.err
+	}
+	if err := t.Head(p); err != nil {
+		return err
+	}
+	for i := range p.Buckets {
+		if err := t.Bucket(&p.Buckets[i]); err != nil {
+			return err
 		}
 	}
-	r.perControl(p)
-	r.printf("\n%s\n", closingLine(p))
-	return r.err
+	return t.Tail(p)
+}
+
+// TextRenderer renders a one-account plan as a Sink, one bucket at a time
+// as Build makes them; the account's results, the per-control summary and
+// the closing line come at the end. The plan it is given at Tail may hold
+// its buckets Slim: what the end needs, Slim keeps.
+type TextRenderer struct {
+	r       *renderer
+	summary bool
+}
+
+// NewTextRenderer renders to w.
+func NewTextRenderer(w io.Writer, o RenderOptions) *TextRenderer {
+	return &TextRenderer{r: &renderer{w: w, color: o.Color}, summary: o.Summary}
+}
+
+// Head implements Sink.
+func (t *TextRenderer) Head(p *Plan) error {
+	t.r.printf("Account %s, caller %s, baseline %s\n", orDash(p.Account), orDash(p.Caller), orDash(p.Baseline.Name))
+	if !t.summary {
+		t.r.legend()
+	}
+	return t.r.err
+}
+
+// Bucket implements Sink.
+func (t *TextRenderer) Bucket(b *BucketPlan) error {
+	if !t.summary {
+		t.r.bucketIfShown(b)
+	}
+	return t.r.err
+}
+
+// Tail implements Sink.
+func (t *TextRenderer) Tail(p *Plan) error {
+	if !t.summary && len(p.Accounts) == 0 {
+		t.r.accountTail(&p.AccountPlan)
+	}
+	t.r.perControl(p)
+	t.r.printf("\n%s\n", closingLine(p))
+	return t.r.err
 }
 
 // legend explains the symbols once, as Terraform's plan does.
@@ -65,21 +107,31 @@ func (r *renderer) legend() {
 		r.symbol(Create), r.symbol(Update), r.symbol(Delete))
 }
 
-// account renders one account's part.
-func (r *renderer) account(a *AccountPlan) {
+// bucketIfShown renders a bucket that has something to say: a compliant
+// bucket with no exemption, warning or finding is only counted (see
+// accountTail).
+func (r *renderer) bucketIfShown(b *BucketPlan) {
+	if b.pending() == 0 && len(b.Exempt) == 0 && len(b.Warnings) == 0 && len(b.Errors) == 0 && len(b.Findings) == 0 {
+		return
+	}
+	r.bucket(b)
+}
+
+// accountTail renders what of an account's part comes after its buckets:
+// its errors, its changes and warnings, its findings, and the buckets that
+// comply (which a Slim bucket still tells).
+func (r *renderer) accountTail(a *AccountPlan) {
 	for _, e := range a.Errors {
 		r.para("", "error: ", r.paint("31", "error:")+" ", e)
 	}
 	var compliant []string
+	n := 0
 	for i := range a.Buckets {
-		b := &a.Buckets[i]
-		if b.Compliant() {
-			compliant = append(compliant, b.Name)
+		if b := &a.Buckets[i]; b.Compliant() {
+			if n++; n <= maxCompliantNames {
+				compliant = append(compliant, b.Name)
+			}
 		}
-		if b.pending() == 0 && len(b.Exempt) == 0 && len(b.Warnings) == 0 && len(b.Errors) == 0 && len(b.Findings) == 0 {
-			continue
-		}
-		r.bucket(b)
 	}
 	if pending(a.AccountChanges) > 0 || len(a.Warnings) > 0 {
 		r.printf("\n# account %s\n", orDash(a.Account))
@@ -99,9 +151,13 @@ func (r *renderer) account(a *AccountPlan) {
 			r.para("  ", head, head, f.Detail)
 		}
 	}
-	if len(compliant) > 0 {
+	if n > 0 {
+		names := strings.Join(compliant, ", ")
+		if n > maxCompliantNames {
+			names += fmt.Sprintf(" and %d more", n-maxCompliantNames)
+		}
 		r.printf("\n")
-		r.para("", "", "", fmt.Sprintf("%s already %s: %s", count(len(compliant), "bucket"), plural(len(compliant), "complies", "comply"), nameList(compliant)))
+		r.para("", "", "", fmt.Sprintf("%s already %s: %s", count(n, "bucket"), plural(n, "complies", "comply"), names))
 	}
 }
 

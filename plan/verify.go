@@ -51,71 +51,110 @@ func (e *ForgeryError) Error() string {
 // *ForgeryError naming each bucket and control that is not the tool's, or
 // nil. It needs the plan's settings: a saved plan always carries them.
 func Verify(p *Plan) error {
-	var probs []string
-	addf := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	v := newVerifier(p)
+	for _, a := range p.Sections() {
+		for i := range a.Buckets {
+			v.bucket(a, &a.Buckets[i])
+		}
+	}
+	return v.finish(p)
+}
+
+// verifier is Verify in parts, so that a plan read as a stream can have
+// each bucket checked as it is read (bucket) and the rest at the end
+// (finish).
+type verifier struct {
+	cfg   *baselines.Config
+	scope Scope
+	known map[string]*baselines.Baseline
+	seen  map[string]bool
+	probs []string
+}
+
+func newVerifier(p *Plan) *verifier {
+	v := &verifier{scope: p.Scope, seen: map[string]bool{}}
 	cfg := p.Scope.Settings
 	if cfg == nil || cfg.Baseline == nil {
-		return &ForgeryError{Problems: []string{"the plan carries no settings (scope.settings)"}}
+		v.addf("the plan carries no settings (scope.settings)")
+		return v
 	}
+	v.cfg = cfg
 	if p.Baseline.Name != cfg.Baseline.Name || p.Baseline.Digest != cfg.Baseline.Digest() {
-		addf("baseline %s (%s) is not the baseline of the plan's settings (%s, %s)", p.Baseline.Name, p.Baseline.Digest, cfg.Baseline.Name, cfg.Baseline.Digest())
+		v.addf("baseline %s (%s) is not the baseline of the plan's settings (%s, %s)", p.Baseline.Name, p.Baseline.Digest, cfg.Baseline.Name, cfg.Baseline.Digest())
 	}
 	// A custom baseline cannot take a built-in's name (baselines refuses it).
 	if b, ok := baselines.Builtin(cfg.Baseline.Name); ok && b.Digest() != cfg.Baseline.Digest() {
-		addf("baseline %s differs from the built-in baseline of that name", cfg.Baseline.Name)
+		v.addf("baseline %s differs from the built-in baseline of that name", cfg.Baseline.Name)
 	}
-	known := map[string]*baselines.Baseline{cfg.Baseline.Name: cfg.Baseline}
+	v.known = map[string]*baselines.Baseline{cfg.Baseline.Name: cfg.Baseline}
 	for _, r := range cfg.Rules {
 		if r.Baseline != nil {
-			known[r.Baseline.Name] = r.Baseline
+			v.known[r.Baseline.Name] = r.Baseline
 		}
 	}
-	for _, a := range p.Sections() {
-		seen := map[string]bool{}
-		for i := range a.Buckets {
-			b := &a.Buckets[i]
-			at := fmt.Sprintf("account %s bucket %q", a.Account, b.Name)
-			if seen[b.Name] {
-				addf("%s: listed twice", at)
-			}
-			seen[b.Name] = true
-			if why := outOfScope(p.Scope, cfg, b.Name, b.Region); why != "" {
-				addf("%s: not in the plan's scope (%s)", at, why)
-			}
-			bl, ok := known[b.Baseline]
-			if !ok {
-				addf("%s: baseline %q is not one the plan's settings assign", at, b.Baseline)
-				continue
-			}
-			controls := map[settings.ControlID]bool{}
-			for _, c := range b.Changes {
-				if controls[c.Control] {
-					addf("%s %s: two changes of one control", at, c.Control)
-				}
-				controls[c.Control] = true
-				if !bl.Enforced(c.Control) {
-					addf("%s %s: baseline %s does not enforce this control", at, c.Control, bl.Name)
-					continue
-				}
-				if why := checkChange(cfg, settings.AccountState{AccountID: a.Account, Caller: a.Caller}, b, c); why != "" {
-					addf("%s %s: %s", at, c.Control, why)
-				}
-			}
+	return v
+}
+
+func (v *verifier) addf(format string, args ...any) {
+	v.probs = append(v.probs, fmt.Sprintf(format, args...))
+}
+
+// bucket checks one bucket of account a, whole (not Slim).
+func (v *verifier) bucket(a *AccountPlan, b *BucketPlan) {
+	if v.cfg == nil {
+		return
+	}
+	at := fmt.Sprintf("account %s bucket %q", a.Account, b.Name)
+	if key := a.Account + "/" + b.Name; v.seen[key] {
+		v.addf("%s: listed twice", at)
+	} else {
+		v.seen[key] = true
+	}
+	if why := outOfScope(v.scope, v.cfg, b.Name, b.Region); why != "" {
+		v.addf("%s: not in the plan's scope (%s)", at, why)
+	}
+	bl, ok := v.known[b.Baseline]
+	if !ok {
+		v.addf("%s: baseline %q is not one the plan's settings assign", at, b.Baseline)
+		return
+	}
+	controls := map[settings.ControlID]bool{}
+	for _, c := range b.Changes {
+		if controls[c.Control] {
+			v.addf("%s %s: two changes of one control", at, c.Control)
 		}
-		for _, c := range a.AccountChanges {
-			if why := checkAccountChange(c); why != "" {
-				addf("account %s %s: %s", a.Account, c.Control, why)
-			}
+		controls[c.Control] = true
+		if !bl.Enforced(c.Control) {
+			v.addf("%s %s: baseline %s does not enforce this control", at, c.Control, bl.Name)
+			continue
 		}
-		if got := summarizeAccount(a); len(p.Accounts) > 0 && got != a.Summary {
-			addf("account %s: the summary does not count the plan's buckets", a.Account)
+		if why := checkChange(v.cfg, settings.AccountState{AccountID: a.Account, Caller: a.Caller}, b, c); why != "" {
+			v.addf("%s %s: %s", at, c.Control, why)
 		}
 	}
-	if got := Summarize(clonePlan(p)); got != p.Summary {
-		addf("the summary does not count the plan's buckets and changes")
+}
+
+// finish checks what is not of one bucket (the account changes and the
+// summaries, which Slim buckets count as whole ones do) and says whether
+// anything was found.
+func (v *verifier) finish(p *Plan) error {
+	if v.cfg != nil {
+		for _, a := range p.Sections() {
+			for _, c := range a.AccountChanges {
+				if why := checkAccountChange(c); why != "" {
+					v.addf("account %s %s: %s", a.Account, c.Control, why)
+				}
+			}
+			if got := summarizeAccount(a); len(p.Accounts) > 0 && got != a.Summary {
+				v.addf("account %s: the summary does not count the plan's buckets", a.Account)
+			}
+		}
+		if got := Summarize(clonePlan(p)); got != p.Summary {
+			v.addf("the summary does not count the plan's buckets and changes")
+		}
 	}
-	if len(probs) > 0 {
-		return &ForgeryError{Problems: probs}
+	if len(v.probs) > 0 {
+		return &ForgeryError{Problems: v.probs}
 	}
 	return nil
 }
