@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,27 +18,8 @@ func BenchmarkOrganization(b *testing.B) {
 		b.Skip("set BENCH_ORG=1: 500 accounts × 20 buckets behind 40 ms")
 	}
 	const accounts, buckets, latency = 500, 20, 40 * time.Millisecond
-	sc := &emulator.OrgScenario{OrganizationID: "o-benchmark000001", Accounts: []emulator.OrgAccount{{
-		Name: "management", Roles: []string{orgRole},
-		Scenario: emulator.Scenario{AccountID: "100000000000", CallerARN: "arn:aws:sts::100000000000:assumed-role/OrgAdmin/ops"},
-	}}}
-	gen, err := json.Marshal(emulator.GenerateScenario(buckets, emulator.GenerateOptions{Seed: 1}))
+	sc, err := emulator.GenerateOrg(accounts, buckets, orgRole, emulator.GenerateOptions{Seed: 1})
 	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range accounts {
-		id := fmt.Sprintf("%012d", 200000000000+i)
-		// The generated account, moved to id: its ARNs, and bucket names
-		// of its own (they are global).
-		js := strings.ReplaceAll(strings.ReplaceAll(string(gen), emulator.GeneratedAccount, id), `s3b-`, `s3b-`+id+`-`)
-		var one emulator.Scenario
-		if err := json.Unmarshal([]byte(js), &one); err != nil {
-			b.Fatal(err)
-		}
-		one.CallerARN = ""
-		sc.Accounts = append(sc.Accounts, emulator.OrgAccount{Name: "member-" + id, Roles: []string{orgRole}, Scenario: one})
-	}
-	if err := sc.Validate(); err != nil {
 		b.Fatal(err)
 	}
 	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{Latency: latency, NoCallLog: true})
