@@ -16,7 +16,11 @@ import (
 // latency stays near the best seen (no queue is building, at AWS or in this
 // process), holds when the latency rises, and halves when AWS throttles
 // (SlowDown, Throttling, 503), at most once per round trip, so that one
-// burst of throttling answers to one window halves it once.
+// burst of throttling answers to one window halves it once. Until the first
+// sign of a queue or of throttling it grows by one per answer, doubling
+// each round trip (TCP's slow start): from 16 to the few hundred a fast
+// path takes, one per round trip would spend hundreds of round trips on
+// the way, most of a 10,000-bucket plan (measured in bench/results.md).
 
 // Adaptive's bounds.
 const (
@@ -41,6 +45,9 @@ type window struct {
 	best         time.Duration
 	samples      int
 	lastDecrease time.Time
+	// congested is set by the first answer that was throttled or slow:
+	// slow start is over, growth is additive from then on.
+	congested bool
 	// peak is the largest limit reached, for reports.
 	peak float64
 }
@@ -97,6 +104,7 @@ func (w *window) release(latency time.Duration, throttled bool, now time.Time) {
 	case throttled:
 		// Halve once per round trip: the other answers of the same window
 		// are the same news.
+		w.congested = true
 		rtt := max(w.best, 10*time.Millisecond)
 		if now.Sub(w.lastDecrease) >= 2*rtt {
 			w.limit = max(adaptiveMin, w.limit/2)
@@ -110,10 +118,15 @@ func (w *window) release(latency time.Duration, throttled bool, now time.Time) {
 			w.best += w.best / 20
 		}
 		// Latency within half again of the best: no queue; grow.
-		if latency <= w.best+w.best/2 {
+		switch {
+		case latency > w.best+w.best/2:
+			w.congested = true
+		case w.congested:
 			w.limit = min(AdaptiveMax, w.limit+1/w.limit)
-			w.peak = max(w.peak, w.limit)
+		default:
+			w.limit = min(AdaptiveMax, w.limit+1)
 		}
+		w.peak = max(w.peak, w.limit)
 	}
 }
 

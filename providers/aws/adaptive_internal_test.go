@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// TestWindowAIMD: the window grows about one per window of flat answers,
-// holds when latency rises, and halves once for a burst of throttling.
+// TestWindowAIMD: the window doubles per window of flat answers until the
+// first slow answer (slow start), then grows about one per window of flat
+// answers, holds when latency rises, and halves once for a burst of
+// throttling.
 func TestWindowAIMD(t *testing.T) {
 	now := time.Unix(0, 0)
 	w := newWindow()
@@ -19,19 +21,31 @@ func TestWindowAIMD(t *testing.T) {
 		now = now.Add(latency)
 		w.release(latency, throttled, now)
 	}
-	// Flat latency: 16 answers grow the window by about one.
-	for range 16 {
+	// Slow start: a window of flat answers doubles it, twice.
+	for range 16 + 32 {
 		answer(40*time.Millisecond, false)
 	}
-	if w.limit < 16.9 || w.limit > 17.1 {
-		t.Fatalf("after a window of flat answers limit = %.2f, want about 17", w.limit)
+	if w.limit != 64 {
+		t.Fatalf("after two windows of flat answers in slow start limit = %.2f, want 64", w.limit)
 	}
-	for range 2000 {
+	// One slow answer ends slow start and holds the window.
+	answer(120*time.Millisecond, false)
+	if w.limit != 64 || !w.congested {
+		t.Fatalf("after a slow answer limit = %.2f (congested %v), want 64 and slow start over", w.limit, w.congested)
+	}
+	// From then on a window of flat answers grows it by about one.
+	for range 64 {
+		answer(40*time.Millisecond, false)
+	}
+	if w.limit < 64.9 || w.limit > 65.1 {
+		t.Fatalf("after a window of flat answers limit = %.2f, want about 65", w.limit)
+	}
+	for range 8000 {
 		answer(40*time.Millisecond, false)
 	}
 	grown := w.limit
-	if grown < 60 {
-		t.Fatalf("after 2000 flat answers limit = %.1f, want it grown well past 16", grown)
+	if grown < 100 {
+		t.Fatalf("after 8000 flat answers limit = %.1f, want it grown well past 65", grown)
 	}
 	// A queue building: latency three times the best: the window holds.
 	for range 500 {
@@ -76,5 +90,25 @@ func TestWindowBoundsInFlight(t *testing.T) {
 	w.release(time.Millisecond, false, time.Now())
 	if err := w.acquire(context.Background()); err != nil {
 		t.Fatalf("a freed slot was not given: %v", err)
+	}
+}
+
+// TestWindowThrottleEndsSlowStart: throttling in slow start halves the
+// window and growth is additive after it, as after a slow answer.
+func TestWindowThrottleEndsSlowStart(t *testing.T) {
+	now := time.Unix(0, 0)
+	w := newWindow()
+	w.inFlight++
+	w.release(time.Millisecond, true, now)
+	if w.limit != adaptiveStart/2 || !w.congested {
+		t.Fatalf("after a throttled answer limit = %.2f (congested %v), want %d and slow start over", w.limit, w.congested, adaptiveStart/2)
+	}
+	for range adaptiveStart / 2 {
+		now = now.Add(40 * time.Millisecond)
+		w.inFlight++
+		w.release(40*time.Millisecond, false, now)
+	}
+	if w.limit < 8.9 || w.limit > 9.1 {
+		t.Errorf("after a window of flat answers limit = %.2f, want about 9 (additive, not doubled)", w.limit)
 	}
 }
