@@ -38,35 +38,63 @@ import (
 //     already the plan's after is done.
 
 // prepared is a bucket observed again and planned again before any write
-// of the run (see Apply): the state, and the tool's own change of each
-// control that differs from the plan's, with why.
+// of the run (see Apply): the state, the aspects read for it, and the
+// tool's own change of each control to apply that differs from the
+// plan's, with why.
 type prepared struct {
 	st         settings.BucketState
+	read       []settings.Aspect
 	derived    map[settings.ControlID]plan.Change
 	mismatches map[settings.ControlID]plan.Mismatch
 }
 
-// prepare re-observes the aspects the plan observed and plans the bucket
-// again from them, exactly as plan did, with the plan's config and time.
-// forged lists the plan's changes that differ from the tool's although
-// nothing they were judged from changed since: the plan was edited.
+// prepare re-observes what the plan's changes to apply were judged from
+// (their controls' plan.JudgedFrom, as far as the plan observed it) and
+// plans those controls again from it, exactly as plan did, with the plan's
+// config and time: apply reads what its changes depend on, not every
+// aspect the plan read. forged lists the plan's changes that differ from
+// the tool's although nothing they were judged from changed since: the
+// plan was edited. A plan without aspect digests (older than them) is
+// re-observed and planned again whole.
 func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepared, forged []string) {
 	ref := settings.BucketRef{Name: bp.Name, Region: bp.Region}
+	var only []settings.ControlID
+	var applied []plan.Change
+	read := bp.Observed
+	if bp.AspectDigests != nil {
+		var want []settings.Aspect
+		for _, c := range bp.Changes {
+			if c.Applicable(a.o.AllowImpact) {
+				only = append(only, c.Control)
+				applied = append(applied, c)
+				want = append(append(want, plan.JudgedFrom(c.Control)...), c.Depends...)
+			}
+		}
+		read = slices.DeleteFunc(slices.Clone(bp.Observed), func(asp settings.Aspect) bool { return !slices.Contains(want, asp) })
+	}
 	st, seen := a.o.Observed[bp.Name]
-	if !seen || slices.ContainsFunc(bp.Observed, func(asp settings.Aspect) bool { return !st.Has(asp) }) {
-		st = a.p.ObserveBucket(ctx, ref, bp.Observed)
+	if !seen || slices.ContainsFunc(read, func(asp settings.Aspect) bool { return !st.Has(asp) }) {
+		st = a.p.ObserveBucket(ctx, ref, read)
 	}
 	st.Name, st.Region = bp.Name, bp.Region
-	prep = &prepared{st: st, derived: map[settings.ControlID]plan.Change{}, mismatches: map[settings.ControlID]plan.Mismatch{}}
-	derived := plan.Rederive(ctx, a.p, a.cfg, a.acct, st, a.pl.CreatedAt)
+	prep = &prepared{st: st, read: read, derived: map[settings.ControlID]plan.Change{}, mismatches: map[settings.ControlID]plan.Mismatch{}}
+	derived := plan.RederiveControls(ctx, a.p, a.cfg, a.acct, st, a.pl.CreatedAt, only)
 	for _, c := range derived.Changes {
 		prep.derived[c.Control] = c
 	}
-	changed := changedAspects(bp, st)
-	// Forged only where the bucket is exactly as the plan recorded it:
+	changed := changedAspects(bp, st, read)
+	// Forged only where what was read is exactly as the plan recorded it:
 	// any difference makes a mismatch stale (never written either way).
-	same := len(changed) == 0 && len(st.Errors) == 0 && plan.StateDigest(st) == bp.StateDigest
-	for _, m := range plan.Mismatches(bp, derived) {
+	same := len(changed) == 0 && len(st.Errors) == 0
+	compared := bp
+	if only != nil {
+		// The changes apply makes; one it does not make writes nothing,
+		// whatever the file says of it.
+		compared.Changes = applied
+	} else {
+		same = same && plan.StateDigest(st) == bp.StateDigest
+	}
+	for _, m := range plan.Mismatches(compared, derived) {
 		prep.mismatches[m.Control] = m
 		if d, ok := prep.derived[m.Control]; ok && m.Control != "" && d.Action == plan.NoOp && d.HeldBack == "" {
 			// In place now (the tool's policy statements, say, are not
@@ -173,13 +201,14 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared
 	ref := settings.BucketRef{Name: bp.Name, Region: bp.Region}
 
 	var st settings.BucketState
+	read := bp.Observed
 	if prep != nil {
-		st = prep.st
+		st, read = prep.st, prep.read
 	} else {
 		st = a.p.ObserveBucket(ctx, ref, bp.Observed)
 		st.Name, st.Region = bp.Name, bp.Region
 	}
-	changed := changedAspects(bp, st)
+	changed := changedAspects(bp, st, read)
 	var ready []plan.Change
 	for _, c := range todo {
 		if asp, msg := failedDependency(c, bp, st); msg != "" {
@@ -218,11 +247,11 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared
 	return out
 }
 
-// changedAspects are the observed aspects whose state differs from the
-// plan's. A plan without aspect digests (written before they existed) has
-// only the whole digest: then every aspect counts as changed when it
-// differs.
-func changedAspects(bp plan.BucketPlan, st settings.BucketState) map[settings.Aspect]bool {
+// changedAspects are the aspects read again (read, of those the plan
+// observed) whose state differs from the plan's. A plan without aspect
+// digests (written before they existed) has only the whole digest: then
+// every aspect counts as changed when it differs.
+func changedAspects(bp plan.BucketPlan, st settings.BucketState, read []settings.Aspect) map[settings.Aspect]bool {
 	changed := map[settings.Aspect]bool{}
 	if bp.AspectDigests == nil {
 		if plan.StateDigest(st) != bp.StateDigest {
@@ -232,7 +261,7 @@ func changedAspects(bp plan.BucketPlan, st settings.BucketState) map[settings.As
 		}
 		return changed
 	}
-	for _, asp := range bp.Observed {
+	for _, asp := range read {
 		want, ok := bp.AspectDigests[asp]
 		if !ok {
 			continue // derived, not pinned (policy_status)
@@ -312,7 +341,7 @@ func (a *applier) applyChanges(ctx context.Context, ref settings.BucketRef, bp p
 		}
 	}
 	a.preconditions(st, cs, out)
-	w := &bucketWrites{a: a, ref: ref, bp: bp, cs: cs, out: out}
+	w := &bucketWrites{a: a, ref: ref, bp: bp, cs: cs, out: out, st: st}
 
 	policyFailed := false
 	var outage error

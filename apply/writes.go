@@ -87,6 +87,10 @@ type bucketWrites struct {
 	bp  plan.BucketPlan
 	cs  *changeSet
 	out *Outcome
+	// st is the bucket as observed again before the run's first write
+	// (what its changes depend on); each write compares and swaps against
+	// a read of its own.
+	st settings.BucketState
 }
 
 func (w *bucketWrites) record(asp settings.Aspect, controls []settings.ControlID) Record {
@@ -243,12 +247,11 @@ func (w *bucketWrites) logging(ctx context.Context, controls []settings.ControlI
 		return 0, err
 	}
 	writes := 0
-	if want != nil {
-		// Check first, so a stale bucket does not get a grant made for it.
-		cur, err := readAspect(ctx, w.a.p, w.ref, settings.AspectLogging, func(st *settings.BucketState) *settings.Logging { return st.Logging })
-		if err != nil {
-			return 0, err
-		}
+	if want != nil && w.st.Has(settings.AspectLogging) {
+		// Check first, on what was read before the run's first write, so a
+		// bucket stale then does not get a grant made for it (the compare
+		// and swap below reads it again).
+		cur := w.st.Logging
 		if settings.SameLogging(cur, want) {
 			w.out.applied(controls...)
 			return 0, nil
@@ -256,6 +259,8 @@ func (w *bucketWrites) logging(ctx context.Context, controls []settings.ControlI
 		if !settings.SameLogging(cur, prior) {
 			return 0, staleError("the bucket's server access logging", cur)
 		}
+	}
+	if want != nil {
 		target := settings.BucketRef{Name: want.TargetBucket, Region: w.ref.Region}
 		if err := w.a.ensureLogTarget(ctx, target); err != nil {
 			return 0, err
@@ -440,17 +445,18 @@ func (w *bucketWrites) notifications(ctx context.Context, controls []settings.Co
 		return false, nil
 	}
 	writes := 0
-	if ours != nil && ours.Kind == settings.DestTopic {
-		cur, err := readAspect(ctx, w.a.p, w.ref, settings.AspectNotifications, func(st *settings.BucketState) *settings.Notifications { return st.Notifications })
-		if err != nil {
-			return 0, err
-		}
-		if skip, err := check(cur); err != nil || skip {
+	if ours != nil && ours.Kind == settings.DestTopic && w.st.Has(settings.AspectNotifications) {
+		// Checked first on what was read before the run's first write, so
+		// that a bucket stale then gets no grant made for it; the compare
+		// and swap below reads it again.
+		if skip, err := check(w.st.Notifications); err != nil || skip {
 			if err == nil {
 				w.out.applied(controls...)
 			}
 			return 0, err
 		}
+	}
+	if ours != nil && ours.Kind == settings.DestTopic {
 		if err := w.a.ensureTopic(ctx, ours.ARN); err != nil {
 			return 0, err
 		}

@@ -356,6 +356,28 @@ type run struct {
 	// matched records which tag rules matched a bucket (Build only; nil
 	// for Bucket).
 	matched *matches
+	// only, when set (RederiveControls), restricts a bucket's plan to
+	// these controls: it reads only what they are judged from, and its
+	// other changes, errors and findings are not meaningful.
+	only []settings.ControlID
+}
+
+// judgedFrom narrows the aspects a bucket's controls need to those the
+// controls of r.only are judged from.
+func (r *run) judgedFrom(aspects []settings.Aspect) []settings.Aspect {
+	var want []settings.Aspect
+	for _, id := range r.only {
+		want = append(want, JudgedFrom(id)...)
+	}
+	return slices.DeleteFunc(slices.Clone(aspects), func(a settings.Aspect) bool { return !slices.Contains(want, a) })
+}
+
+// keep drops the changes of controls outside r.only, when it is set.
+func (r *run) keep(bp BucketPlan) BucketPlan {
+	if r.only != nil {
+		bp.Changes = slices.DeleteFunc(bp.Changes, func(c Change) bool { return !slices.Contains(r.only, c.Control) })
+	}
+	return bp
 }
 
 // noteTags records the rules on tags that a bucket's tags match; ok is
@@ -504,7 +526,11 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 
 	logTarget := r.isLogTarget(ref)
 	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
-	if aspects := AspectsNeeded(a, logTarget); len(aspects) > 0 {
+	aspects := AspectsNeeded(a, logTarget)
+	if r.only != nil {
+		aspects = r.judgedFrom(aspects)
+	}
+	if len(aspects) > 0 {
 		st = r.observe(ctx, ref, aspects)
 		st.Name, st.Region = ref.Name, ref.Region
 		if st.Unanswered {
@@ -522,7 +548,7 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 		key, keyErr = r.key(ctx, ref.Region)
 	}
 	d := DesiredFor(r.cfg, r.acct, ref, key, keyErr)
-	bp := Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+	bp := r.keep(Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d}))
 	if bp.pending() == 0 {
 		return bp
 	}
@@ -566,7 +592,7 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	for _, x := range extra {
 		st.CopyAspect(&xs, x)
 	}
-	bp = Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d})
+	bp = r.keep(Diff(Input{State: st, Account: r.acct, Assignment: a, Desired: d}))
 	bp.Warnings = append(bp.Warnings, warnings...)
 	return bp
 }

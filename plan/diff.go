@@ -210,11 +210,12 @@ func (c *bucketCtx) report(ids []settings.ControlID) []Finding {
 	return out
 }
 
-// dependsOn lists the observed aspects a control's change is judged from:
-// the aspects of the control itself, those its impact and its up-front
-// refusals read, and the tags (they pick the baseline and tell whether
-// CloudFormation manages the bucket).
-func dependsOn(id settings.ControlID, st *settings.BucketState) []settings.Aspect {
+// JudgedFrom lists every aspect a change of control id can be judged
+// from: the aspects of the control itself, those its impact and its
+// up-front refusals read, and the tags (they pick the baseline and tell
+// whether CloudFormation manages the bucket). A change's Depends are those
+// of them the plan observed.
+func JudgedFrom(id settings.ControlID) []settings.Aspect {
 	want := slices.Clone(settings.AspectsFor(id))
 	switch id {
 	case settings.BlockPublicAccess, settings.DefaultEncryption:
@@ -225,9 +226,14 @@ func dependsOn(id settings.ControlID, st *settings.BucketState) []settings.Aspec
 	case settings.TLSOnly, settings.AdminPolicyLock:
 		want = append(want, settings.AspectPublicAccessBlock, settings.AspectWebsite)
 	}
-	want = append(want, settings.AspectTags)
+	return sortedAspects(append(want, settings.AspectTags))
+}
+
+// dependsOn lists the observed aspects a control's change is judged from
+// (JudgedFrom, as far as st has them).
+func dependsOn(id settings.ControlID, st *settings.BucketState) []settings.Aspect {
 	var out []settings.Aspect
-	for _, a := range sortedAspects(want) {
+	for _, a := range JudgedFrom(id) {
 		if st.Has(a) {
 			out = append(out, a)
 		}

@@ -359,7 +359,18 @@ func sameJSON(a, b json.RawMessage) bool {
 // the configured key. now should be the plan's time, so that exemption
 // dates are judged as they were.
 func Rederive(ctx context.Context, obs BucketObserver, cfg *baselines.Config, acct settings.AccountState, st settings.BucketState, now time.Time) BucketPlan {
-	r := &run{bobs: &stateObserver{st: st, next: obs}, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}}
+	return RederiveControls(ctx, obs, cfg, acct, st, now, nil)
+}
+
+// RederiveControls is Rederive for the changes of the controls only (all
+// when nil): it reads no more than they are judged from (JudgedFrom, of
+// the aspects their baseline checks), so that apply re-reads what the
+// changes it makes depend on and not every aspect of the bucket. Each of
+// those changes comes out exactly as Rederive's, since a change is
+// judged from those aspects alone (its Depends); the plan returned has
+// no other changes, and its errors and findings are not the bucket's.
+func RederiveControls(ctx context.Context, obs BucketObserver, cfg *baselines.Config, acct settings.AccountState, st settings.BucketState, now time.Time, only []settings.ControlID) BucketPlan {
+	r := &run{bobs: &stateObserver{st: st, next: obs}, cfg: cfg, acct: acct, now: now, keys: map[string]*keyResult{}, only: only}
 	return r.bucket(ctx, settings.BucketRef{Name: st.Name, Region: st.Region})
 }
 
