@@ -57,9 +57,13 @@ demo: build
 
 # Scale: Go benchmarks (CPU and allocations per plan, no injected latency),
 # then the driver: plans of 100, 1,000 and 10,000 generated buckets at
-# concurrency 16, 64 and 128 behind 40 ms of latency per request, and an
-# apply of 10% drift; it writes bench/results.md (about 6 minutes on 2
-# cores). BENCH_QUICK=1 runs N=100 and 1,000 only and writes nothing.
+# concurrency 64 to 512 and auto behind 40 ms of latency per request, auto
+# under 5% injected SlowDown, an apply of 10% drift (its calls counted apart
+# from the plan's), the s3baseline binary planning 100,000 buckets with
+# --out and --json (peak RSS), and an organization of 500 accounts x 20
+# buckets; it writes bench/results.md (about 40 minutes on 2 cores).
+# BENCH_HUGE=1 adds the binary's 1,000,000-bucket plans (not in CI);
+# BENCH_QUICK=1 runs small sizes only and writes nothing.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchtime=3x ./bench/
 	$(GO) test -run='^$$' -bench=BenchmarkEventBPADeletion -benchtime=3x .

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -28,12 +29,13 @@ import (
 	"time"
 
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/plan"
 	awsprovider "github.com/s3baseline/s3baseline/providers/aws"
 )
 
 func main() {
 	var (
-		child       = flag.String("child", "", "internal: run one `plan|apply` against -endpoint and print the result")
+		child       = flag.String("child", "", "internal: run one `plan|save|apply` (save: plan and write it; apply: the saved plan) against -endpoint and print the result")
 		endpoint    = flag.String("endpoint", "", "internal: the emulator's URL (with -child)")
 		concurrency = flag.Int("concurrency", 64, "internal: --concurrency of the child")
 		rules       = flag.String("rules", rulesTags, "internal: the child's config: `tags` (a rule matches on tags) or names (rules by name only)")
@@ -43,7 +45,7 @@ func main() {
 		latency   = flag.Duration("latency", 40*time.Millisecond, "injected latency of every request")
 		jitter    = flag.Float64("jitter", 0.1, "latency varies uniformly by ± this fraction")
 		sizes     = flag.String("sizes", "100,1000,10000", "bucket counts to plan")
-		concs     = flag.String("concurrencies", "16,64,128,0", "--concurrency values to plan with (0: auto)")
+		concs     = flag.String("concurrencies", "64,128,256,512,0", "--concurrency values to plan with (0: auto)")
 		applyN    = flag.Int("apply-buckets", 0, "buckets of the apply run (0: the largest size)")
 		applyC    = flag.Int("apply-concurrency", 64, "--concurrency of the apply run")
 		drift     = flag.Float64("drift", 0.1, "fraction of buckets drifted in the apply run")
@@ -52,6 +54,11 @@ func main() {
 		overheadN = flag.Int("overhead-buckets", 1000, "buckets of the emulator overhead runs")
 		namesN    = flag.Int("names-buckets", 0, "buckets of the plan run with rules by name only (0: the largest size)")
 		namesC    = flag.Int("names-concurrency", targetC, "--concurrency of the plan run with rules by name only")
+		streamN   = flag.String("stream-buckets", "100000", "bucket counts of the binary's streamed plan runs (BENCH_HUGE=1 adds 1000000)")
+		orgN      = flag.Int("org-accounts", 500, "member accounts of the organization run")
+		orgPer    = flag.Int("org-buckets", 20, "buckets of each member account")
+		orgC      = flag.String("org-concurrencies", "", "fixed --concurrency values the organization is planned with too, after auto")
+		slowdown  = flag.Float64("slowdown", 0.05, "fraction of requests answered 503 SlowDown in the throttled run")
 	)
 	flag.Parse()
 	if *child != "" {
@@ -59,9 +66,13 @@ func main() {
 		return
 	}
 	b := &bench{latency: *latency, jitter: *jitter, seed: *seed, sdkPool: *sdkPool}
-	ns, cs := ints(*sizes), ints(*concs)
+	ns, cs, sns := ints(*sizes), ints(*concs), ints(*streamN)
+	if os.Getenv("BENCH_HUGE") != "" {
+		sns = append(sns, 1000000)
+	}
 	if *quick {
-		ns = []int{100, 1000}
+		ns, sns = []int{100, 1000}, []int{1000}
+		*orgN = 20
 	}
 	if *applyN == 0 {
 		*applyN = ns[len(ns)-1]
@@ -72,10 +83,15 @@ func main() {
 	self, err := os.Executable()
 	mustf(err, "find own executable")
 	b.self = self
+	b.workers = awsprovider.AdaptiveMax
 	dir, err := os.MkdirTemp("", "s3baseline-bench-")
 	mustf(err, "temp dir")
 	defer os.RemoveAll(dir)
 	b.dir = dir
+	b.bin = buildCLI(dir)
+	// The binary's runs read the tag rules' config as ./s3baseline.yaml.
+	_, _, err = loadConfig(dir, rulesTags)
+	mustf(err, "config")
 
 	started := time.Now()
 	rep := &report{
@@ -100,8 +116,19 @@ func main() {
 	progress("plan, rules by name only: %d buckets", *namesN)
 	rep.Names = b.planRuns(*namesN, *latency, []int{*namesC}, rulesNames, progress)[0]
 
+	progress("plan, %.0f%% of requests throttled: %d buckets, concurrency auto", *slowdown*100, *applyN)
+	rep.Throttled = b.throttledRun(*applyN, *slowdown)
+
 	progress("apply: %d buckets, %.0f%% drifted, concurrency %d", *applyN, *drift*100, *applyC)
 	rep.Apply = b.applyRun(*applyN, *drift, *applyC)
+
+	for _, n := range sns {
+		progress("the binary, streamed: %d buckets, latency %v, its defaults", n, *latency)
+		rep.Streamed = append(rep.Streamed, b.streamRuns(n, progress)...)
+	}
+
+	progress("organization: %d accounts × %d buckets, latency %v", *orgN, *orgPer, *latency)
+	rep.Org = b.orgRuns(*orgN, *orgPer, ints(*orgC), progress)
 	rep.Elapsed = time.Since(started)
 
 	var md bytes.Buffer
@@ -121,6 +148,8 @@ type bench struct {
 	jitter  float64
 	seed    int64
 	sdkPool bool
+	bin     string // the s3baseline binary
+	workers int    // the binary's workers with --concurrency auto
 }
 
 // start serves sc with the given latency (and the bench's jitter).
@@ -144,6 +173,7 @@ type run struct {
 	Calls       map[string]int // "Service Operation" -> requests the emulator served
 	MaxRSSKB    int64          // the child's peak RSS from wait4
 	Wall        time.Duration  // the child process, start to exit
+	CPU         time.Duration  // the child's user + system time, from wait4
 }
 
 func (r run) totalCalls() int {
@@ -171,16 +201,58 @@ func (b *bench) planRuns(n int, latency time.Duration, concs []int, rules string
 	return runs
 }
 
-// applyRun plans and applies an account of n buckets of which a fraction
-// has one control drifted.
+// applyRun plans an account of n buckets of which a fraction has one
+// control drifted, saves the plan, and applies it in a second process, so
+// that the apply's calls are counted apart from the plan's.
 func (b *bench) applyRun(n int, drift float64, c int) applyReport {
 	sc := compliantScenario(n, drift, b.seed)
 	srv := b.start(sc, b.latency)
 	defer srv.Close()
-	r := b.child(srv, "apply", c, rulesTags)
+	planned := b.child(srv, "save", c, rulesTags)
+	// The same mostly compliant account planned with rules by name only,
+	// before it is changed: what a compliant bucket costs when no rule
+	// matches on tags.
+	names := b.child(srv, "plan", c, rulesNames)
+	names.Buckets, names.Latency = len(sc.Buckets), b.latency
+	applied := b.child(srv, "apply", c, rulesTags)
+	r := planned
 	r.Buckets, r.Latency = len(sc.Buckets), b.latency
+	r.Result = mergeApply(planned.Result, applied.Result)
+	r.Calls = map[string]int{}
+	for _, m := range []map[string]int{planned.Calls, applied.Calls} {
+		for op, n := range m {
+			r.Calls[op] += n
+		}
+	}
+	r.MaxRSSKB = max(planned.MaxRSSKB, applied.MaxRSSKB)
+	r.Wall, r.CPU = planned.Wall+applied.Wall, planned.CPU+applied.CPU
 	drifted, logs := countKinds(sc)
-	return applyReport{run: r, Drifted: drifted, LogBuckets: logs, Drift: drift}
+	return applyReport{run: r, Drifted: drifted, LogBuckets: logs, Drift: drift,
+		PlanCalls: planned.Calls, ApplyCalls: applied.Calls, ApplyRSSKB: applied.MaxRSSKB, Names: names}
+}
+
+// mergeApply is the plan's result with the apply's outcomes and journal.
+func mergeApply(planned, applied result) result {
+	r := planned
+	r.ApplySeconds = applied.ApplySeconds
+	r.BucketWrites, r.SharedWrites, r.AccountWrites = applied.BucketWrites, applied.SharedWrites, applied.AccountWrites
+	r.Mismatched, r.MismatchedCount = applied.Mismatched, applied.MismatchedCount
+	r.Created, r.Outcomes, r.BucketOutWrites = applied.Created, applied.Outcomes, applied.BucketOutWrites
+	r.NewOutcomes, r.AccountOutcomes = applied.NewOutcomes, applied.AccountOutcomes
+	r.ApplyErrors, r.TrailBucket = applied.ApplyErrors, applied.TrailBucket
+	return r
+}
+
+// throttledRun plans n generated buckets with --concurrency auto while a
+// fraction of all requests is answered 503 SlowDown.
+func (b *bench) throttledRun(n int, rate float64) run {
+	sc := emulator.GenerateScenario(n, emulator.GenerateOptions{Seed: b.seed})
+	srv := b.start(sc, b.latency)
+	defer srv.Close()
+	srv.SetChaos(emulator.Chaos{Seed: b.seed, SlowDownRate: rate})
+	r := b.child(srv, "plan", 0, rulesTags)
+	r.Buckets, r.Latency = n, b.latency
+	return r
 }
 
 // child runs this program with -child against srv and collects its result,
@@ -199,6 +271,7 @@ func (b *bench) child(srv *emulator.Server, mode string, concurrency int, rules 
 	mustf(json.Unmarshal(stdout.Bytes(), &r.Result), "read the child's result %q", stdout.String())
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.MaxRSSKB = ru.Maxrss // KiB on Linux
+		r.CPU = cpuTime(ru)
 	}
 	for op, n := range srv.OpCounts() {
 		if d := n - before[op]; d > 0 {
@@ -225,19 +298,44 @@ func runChild(mode, endpoint string, concurrency int, sdkPool bool, rules string
 	prov, err := newProvider(ctx, endpoint, concurrency, sdkPool, auto)
 	mustf(err, "provider")
 	var res result
-	p, err := planOnce(ctx, prov, cfg, concurrency, &res)
-	mustf(err, "plan")
-	if mode == "apply" {
+	saved := filepath.Join(dir, planFileName)
+	switch mode {
+	case "plan", "save":
+		p, err := planOnce(ctx, prov, cfg, concurrency, &res)
+		mustf(err, "plan")
+		if mode == "save" {
+			mustf(plan.WriteFile(saved, p), "save the plan")
+		}
+	case "apply":
+		// The plan the "save" child wrote, read as apply reads it, so
+		// that this process's calls are the apply's alone.
+		p, err := plan.ReadFile(saved)
+		mustf(err, "read the plan")
 		jdir, err := os.MkdirTemp(dir, "apply-")
 		mustf(err, "journal dir")
 		mustf(applyOnce(ctx, prov, cfg, p, concurrency, jdir, &res), "apply")
+	default:
+		mustf(fmt.Errorf("unknown mode %q", mode), "child")
 	}
+	res.Limits = prov.AdaptiveLimits()
 	res.VmHWMKB = vmHWM()
 	mustf(json.NewEncoder(os.Stdout).Encode(res), "write result")
 }
 
+// planFileName is the plan the "save" child writes and the "apply" child
+// applies, in the bench's directory.
+const planFileName = "plan.json"
+
+// cpuTime is a process's user and system time.
+func cpuTime(ru *syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func ints(s string) []int {
 	var out []int
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
 	for _, f := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		mustf(err, "%q is not a number", f)

@@ -35,6 +35,10 @@ type report struct {
 	Plans    []run // the config with a rule on tags (configYAML)
 	Names    run   // one plan with rules by name only (configNamesYAML)
 	Apply    applyReport
+
+	Throttled run      // auto, with injected SlowDown
+	Streamed  []cliRun // the binary: plan --out, plan --json, show
+	Org       []cliRun // the binary: plan --accounts all
 }
 
 type applyReport struct {
@@ -42,6 +46,12 @@ type applyReport struct {
 	Drifted    int
 	LogBuckets int
 	Drift      float64
+	// PlanCalls and ApplyCalls are the calls of the plan's process and of
+	// the apply's (reading the saved plan); run.Calls is their sum.
+	PlanCalls, ApplyCalls map[string]int
+	ApplyRSSKB            int64
+	// Names is the same account planned with rules by name only.
+	Names run
 }
 
 // bound is the wall time a perfectly parallel run could not beat: every
@@ -210,6 +220,10 @@ func (rep *report) write(w io.Writer) {
 	rep.writeOps(p)
 	rep.writeMemory(p)
 	rep.writeApply(p)
+	rep.writeApplyCalls(p)
+	rep.writeAdaptive(p)
+	rep.writeStreamed(p)
+	rep.writeOrg(p)
 }
 
 // services lists the services the plan runs called.
@@ -264,6 +278,7 @@ func (rep *report) writeTargets(p func(string, ...any)) {
 	if a.Buckets > 0 {
 		p("| apply writes only the drifted controls | %s | %s |", a.writesText(), yes(a.exact()))
 	}
+	rep.writeScaleTargets(p)
 	if pair {
 		p("")
 		p("%s", callsVerdict(tags, names))

@@ -117,6 +117,8 @@ var writeOpOf = map[string]string{
 	"block_public_access": "s3 PutPublicAccessBlock",
 	"object_ownership":    "s3 PutBucketOwnershipControls",
 	"default_encryption":  "s3 PutBucketEncryption",
+	"block_sse_c":         "s3 PutBucketEncryption",
+	"versioning":          "s3 PutBucketVersioning",
 	"access_logging":      "s3 PutBucketLogging",
 	"tls_only":            "s3 PutBucketPolicy",
 	"admin_policy_lock":   "s3 PutBucketPolicy",
@@ -140,6 +142,9 @@ type result struct {
 	// operation: one per bucket and operation (tls_only and
 	// admin_policy_lock share one policy write).
 	ChangeWrites map[string]int `json:"change_writes"`
+	// Applicable counts the changes apply makes (Change.Applicable
+	// without --allow-impact) in the buckets to change.
+	Applicable int `json:"applicable"`
 
 	ApplySeconds float64 `json:"apply_seconds,omitempty"`
 	// The journal's writes (started records), by operation, in three
@@ -171,6 +176,10 @@ type result struct {
 	AccountOutcomes []accountOutcome `json:"account_outcomes,omitempty"`
 	ApplyErrors     int              `json:"apply_errors,omitempty"` // failed, stale or skipped for the plan's errors
 	TrailBucket     string           `json:"trail_bucket,omitempty"`
+
+	// Limits are the adaptive windows at the end of the run (with
+	// --concurrency auto): "service|region" -> {current, peak}.
+	Limits map[string][2]float64 `json:"limits,omitempty"`
 
 	// VmHWMKB is the process's peak resident set from /proc/self/status;
 	// the parent also reads it from wait4's rusage.
@@ -218,6 +227,11 @@ func planOnce(ctx context.Context, prov *awsprovider.Provider, cfg *baselines.Co
 		}
 		if len(ops) > 0 {
 			res.ToChange++
+			for _, c := range b.Changes {
+				if c.Applicable(false) {
+					res.Applicable++
+				}
+			}
 		}
 		if plan.LogTarget(cfg, p.Account, b.Region) == b.Name {
 			res.LogTargets++
@@ -364,6 +378,7 @@ var journalOp = map[string]string{
 	"bucket public_access_block":  "s3 PutPublicAccessBlock",
 	"bucket ownership":            "s3 PutBucketOwnershipControls",
 	"bucket encryption":           "s3 PutBucketEncryption",
+	"bucket versioning":           "s3 PutBucketVersioning",
 	"bucket logging":              "s3 PutBucketLogging",
 	"bucket policy":               "s3 PutBucketPolicy",
 	"bucket notifications":        "s3 PutBucketNotificationConfiguration",
