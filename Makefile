@@ -61,7 +61,7 @@ demo: build
 # under 5% injected SlowDown, an apply of 10% drift (its calls counted apart
 # from the plan's), the s3baseline binary planning 100,000 buckets with
 # --out and --json (peak RSS), and an organization of 500 accounts x 20
-# buckets; it writes bench/results.md (about 40 minutes on 2 cores).
+# buckets; it writes bench/results.md (about 17 minutes on 2 cores).
 # BENCH_HUGE=1 adds the binary's 1,000,000-bucket plans (not in CI);
 # BENCH_QUICK=1 runs small sizes only and writes nothing.
 bench:
