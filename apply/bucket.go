@@ -62,15 +62,20 @@ func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepar
 	var applied []plan.Change
 	read := bp.Observed
 	if bp.AspectDigests != nil {
-		var want []settings.Aspect
+		var depends []settings.Aspect
 		for _, c := range bp.Changes {
 			if c.Applicable(a.o.AllowImpact) {
 				only = append(only, c.Control)
 				applied = append(applied, c)
-				want = append(append(want, plan.JudgedFrom(c.Control)...), c.Depends...)
+				depends = append(depends, c.Depends...)
 			}
 		}
-		read = slices.DeleteFunc(slices.Clone(bp.Observed), func(asp settings.Aspect) bool { return !slices.Contains(want, asp) })
+		// The tool's own list decides what is read, so that a file's
+		// Depends cut short cannot narrow it; the file's add to it.
+		judged := plan.JudgedFromAny(only, bp.Observed)
+		read = slices.DeleteFunc(slices.Clone(bp.Observed), func(asp settings.Aspect) bool {
+			return !slices.Contains(judged, asp) && !slices.Contains(depends, asp)
+		})
 	}
 	st, seen := a.o.Observed[bp.Name]
 	if !seen || slices.ContainsFunc(read, func(asp settings.Aspect) bool { return !st.Has(asp) }) {

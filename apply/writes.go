@@ -445,7 +445,8 @@ func (w *bucketWrites) notifications(ctx context.Context, controls []settings.Co
 		return false, nil
 	}
 	writes := 0
-	if ours != nil && ours.Kind == settings.DestTopic && w.st.Has(settings.AspectNotifications) {
+	toTopic := ours != nil && ours.Kind == settings.DestTopic
+	if toTopic && w.st.Has(settings.AspectNotifications) {
 		// Checked first on what was read before the run's first write, so
 		// that a bucket stale then gets no grant made for it; the compare
 		// and swap below reads it again.
@@ -456,7 +457,7 @@ func (w *bucketWrites) notifications(ctx context.Context, controls []settings.Co
 			return 0, err
 		}
 	}
-	if ours != nil && ours.Kind == settings.DestTopic {
+	if toTopic {
 		if err := w.a.ensureTopic(ctx, ours.ARN); err != nil {
 			return 0, err
 		}

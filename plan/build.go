@@ -362,16 +362,6 @@ type run struct {
 	only []settings.ControlID
 }
 
-// judgedFrom narrows the aspects a bucket's controls need to those the
-// controls of r.only are judged from.
-func (r *run) judgedFrom(aspects []settings.Aspect) []settings.Aspect {
-	var want []settings.Aspect
-	for _, id := range r.only {
-		want = append(want, JudgedFrom(id)...)
-	}
-	return slices.DeleteFunc(slices.Clone(aspects), func(a settings.Aspect) bool { return !slices.Contains(want, a) })
-}
-
 // keep drops the changes of controls outside r.only, when it is set.
 func (r *run) keep(bp BucketPlan) BucketPlan {
 	if r.only != nil {
@@ -528,7 +518,7 @@ func (r *run) bucket(ctx context.Context, ref settings.BucketRef) BucketPlan {
 	st := settings.BucketState{Name: ref.Name, Region: ref.Region}
 	aspects := AspectsNeeded(a, logTarget)
 	if r.only != nil {
-		aspects = r.judgedFrom(aspects)
+		aspects = JudgedFromAny(r.only, aspects)
 	}
 	if len(aspects) > 0 {
 		st = r.observe(ctx, ref, aspects)

@@ -229,6 +229,16 @@ func JudgedFrom(id settings.ControlID) []settings.Aspect {
 	return sortedAspects(append(want, settings.AspectTags))
 }
 
+// JudgedFromAny keeps, of aspects, those a change of any of controls can
+// be judged from (JudgedFrom).
+func JudgedFromAny(controls []settings.ControlID, aspects []settings.Aspect) []settings.Aspect {
+	var want []settings.Aspect
+	for _, id := range controls {
+		want = append(want, JudgedFrom(id)...)
+	}
+	return slices.DeleteFunc(slices.Clone(aspects), func(a settings.Aspect) bool { return !slices.Contains(want, a) })
+}
+
 // dependsOn lists the observed aspects a control's change is judged from
 // (JudgedFrom, as far as st has them).
 func dependsOn(id settings.ControlID, st *settings.BucketState) []settings.Aspect {
