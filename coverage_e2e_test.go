@@ -187,6 +187,18 @@ func TestDirectoryBucketEndToEnd(t *testing.T) {
 	if len(b.Findings) != 1 || b.Findings[0].Control != settings.DefaultEncryption || !strings.Contains(b.Findings[0].Detail, "wants SSE-KMS") {
 		t.Errorf("findings %+v, want default_encryption's (SSE-S3 where high wants SSE-KMS)", b.Findings)
 	}
+	// The account controls act on general purpose buckets: a directory
+	// bucket has no data events selector or account BPA of theirs to take.
+	for _, c := range p.AccountChanges {
+		if strings.Contains(string(c.Before)+string(c.After)+c.Reason+strings.Join(c.Impact, " "), dir) {
+			t.Errorf("account change %s names the directory bucket: %s", c.Control, c.After)
+		}
+	}
+	for _, w := range p.Warnings {
+		if strings.Contains(w, dir) {
+			t.Errorf("account warning names the directory bucket: %s", w)
+		}
+	}
 	runCLI(t, "apply", "--config", configFile(t, coverageConfig), "--endpoint-url", srv.URL(), "--auto-approve", "--allow-impact",
 		"--journal", filepath.Join(t.TempDir(), "j.jsonl"))
 	read := false

@@ -329,11 +329,17 @@ func (in *AccountInput) dataBuckets() []string {
 func (in *AccountInput) splitBuckets() (data, others []string) {
 	all := in.baselinesInUse()
 	trailBucket := TrailBucket(in.Config, in.Account.AccountID)
+	logTargets := map[string]string{}
 	for _, b := range in.Buckets {
 		bl := all[b.Baseline]
+		target, ok := logTargets[b.Region]
+		if !ok {
+			target = LogTarget(in.Config, in.Account.AccountID, b.Region)
+			logTargets[b.Region] = target
+		}
 		switch {
 		case bl == nil || !bl.Enforced(settings.CloudTrailDataEvents) || isExempt(b, settings.CloudTrailDataEvents),
-			b.Name == trailBucket || b.Name == LogTarget(in.Config, in.Account.AccountID, b.Region):
+			b.Name == trailBucket || b.Name == target:
 			others = append(others, b.Name)
 		default:
 			data = append(data, b.Name)

@@ -188,6 +188,9 @@ feed:
 		return nil, err
 	}
 	buckets := out.buckets
+	// The directory buckets come after the listing's: the account controls
+	// take the listing's as they are, not a copy of the estate.
+	listed := len(buckets)
 	var dirErr string
 	if dobs, ok := obs.(DirectoryObserver); ok {
 		regions := cfg.Regions
@@ -214,7 +217,7 @@ feed:
 		ar = AccountResult{Changes: []Change{}, Findings: []Finding{}, Warnings: []string{
 			"account controls not checked: the plan covers part of the account (--bucket or --region, or an event about one bucket); plan the whole account to check account_block_public_access, cloudtrail_data_events, iam_mfa and shield"}}
 	} else {
-		ar = r.account(ctx, slices.DeleteFunc(slices.Clone(buckets), func(b BucketPlan) bool { return b.Directory }), unseen(all, refs))
+		ar = r.account(ctx, buckets[:listed:listed], unseen(all, refs))
 	}
 	if dirErr != "" {
 		ar.Errors = append(ar.Errors, "directory buckets: "+dirErr)

@@ -279,6 +279,7 @@ func read(name string, open func() (io.ReadCloser, error), o ReadOptions) (*Plan
 	// The settings come after the buckets: the second pass checks each
 	// bucket's changes against them.
 	v := newVerifier(first)
+	slim := newSlimmer()
 	p, again, err := walk(name, open, func(a *AccountPlan, b *BucketPlan) (BucketPlan, error) {
 		v.bucket(a, b)
 		if len(v.probs) == 0 && o.Bucket != nil {
@@ -289,7 +290,7 @@ func read(name string, open func() (io.ReadCloser, error), o ReadOptions) (*Plan
 		if o.Keep != nil && o.Keep(b) {
 			return *b, nil
 		}
-		return Slim(b), nil
+		return slim.slim(b), nil
 	})
 	if errors.Is(err, errNotStreamed) || (err == nil && again != sum) {
 		return nil, fmt.Errorf("%s: the file changed while it was read; read it again", name)
@@ -337,6 +338,7 @@ func readWhole(name string, open func() (io.ReadCloser, error), o ReadOptions) (
 			return nil, err
 		}
 	}
+	slim := newSlimmer()
 	for _, a := range p.Sections() {
 		for i := range a.Buckets {
 			b := &a.Buckets[i]
@@ -346,7 +348,7 @@ func readWhole(name string, open func() (io.ReadCloser, error), o ReadOptions) (
 				}
 			}
 			if len(p.Accounts) == 0 && (o.Keep == nil || !o.Keep(b)) {
-				*b = Slim(b)
+				*b = slim.slim(b)
 			}
 		}
 	}

@@ -2,7 +2,11 @@ package plan
 
 import (
 	"context"
+	"encoding/binary"
+	"slices"
 	"sync"
+
+	"github.com/s3baseline/s3baseline/settings"
 )
 
 // Sink receives a one-account plan as Build makes it, so that the plan
@@ -61,15 +65,154 @@ func (s Sinks) Tail(p *Plan) error {
 // nothing pending keeps no change at all: Slim of a compliant bucket costs
 // its name and a few words.
 func Slim(b *BucketPlan) BucketPlan {
-	out := BucketPlan{Name: b.Name, Region: b.Region, Baseline: b.Baseline, Exempt: b.Exempt, Errors: b.Errors, Directory: b.Directory}
-	for _, c := range b.Changes {
+	return newSlimmer().slim(b)
+}
+
+// slimmer makes Slim buckets that share what they have in common. Across
+// an estate the pending changes of one control read alike (a reason and an
+// impact are made from the baseline, the region's key and log bucket,
+// not from the bucket's name), so a hundred thousand drifted buckets have
+// a few dozen distinct change lists: kept once each, the buckets a plan
+// holds cost their names and a few words, where each kept its own copy of
+// the same text before (about 2 KiB a bucket). What is shared is never
+// written to: the slices are clipped, so an append copies.
+type slimmer struct {
+	strs     map[string]string
+	changes  map[string][]Change
+	findings map[string][]Finding
+	exempt   map[string][]Exemption
+	key      []byte
+}
+
+func newSlimmer() *slimmer {
+	return &slimmer{strs: map[string]string{}, changes: map[string][]Change{}, findings: map[string][]Finding{}, exempt: map[string][]Exemption{}}
+}
+
+// str is s, shared with every equal string seen before.
+func (s *slimmer) str(v string) string {
+	if v == "" {
+		return ""
+	}
+	if c, ok := s.strs[v]; ok {
+		return c
+	}
+	s.strs[v] = v
+	return v
+}
+
+func (s *slimmer) strList(vs []string) []string {
+	if vs == nil {
+		return nil
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = s.str(v)
+	}
+	return out
+}
+
+// field appends one field of a key: its length first, so no two lists
+// of fields make the same key.
+func (s *slimmer) field(v string) {
+	s.key = binary.AppendUvarint(s.key, uint64(len(v)))
+	s.key = append(s.key, v...)
+}
+
+func (s *slimmer) list(vs []string) {
+	if vs == nil {
+		s.key = append(s.key, 0xff)
+		return
+	}
+	s.key = binary.AppendUvarint(s.key, uint64(len(vs)))
+	for _, v := range vs {
+		s.field(v)
+	}
+}
+
+func (s *slimmer) slim(b *BucketPlan) BucketPlan {
+	out := BucketPlan{Name: b.Name, Region: s.str(b.Region), Baseline: s.str(b.Baseline), Errors: b.Errors, Directory: b.Directory}
+	out.Changes = s.changeList(b.Changes)
+	out.Findings = s.findingList(b.Findings)
+	out.Exempt = s.exemptList(b.Exempt)
+	return out
+}
+
+func (s *slimmer) changeList(cs []Change) []Change {
+	s.key = s.key[:0]
+	n := 0
+	for _, c := range cs {
+		if c.Action == NoOp {
+			continue
+		}
+		n++
+		s.field(string(c.Control))
+		s.key = binary.AppendVarint(s.key, int64(c.Action))
+		s.list(c.NIST)
+		s.field(c.Reason)
+		s.list(c.Impact)
+		s.field(c.HeldBack)
+	}
+	if n == 0 {
+		return nil
+	}
+	if out, ok := s.changes[string(s.key)]; ok {
+		return out
+	}
+	out := make([]Change, 0, n)
+	for _, c := range cs {
 		if c.Action != NoOp {
-			out.Changes = append(out.Changes, Change{Control: c.Control, Action: c.Action, NIST: c.NIST, Reason: c.Reason, Impact: c.Impact, HeldBack: c.HeldBack})
+			out = append(out, Change{Control: settings.ControlID(s.str(string(c.Control))), Action: c.Action, NIST: s.strList(c.NIST),
+				Reason: s.str(c.Reason), Impact: s.strList(c.Impact), HeldBack: s.str(c.HeldBack)})
 		}
 	}
-	for _, f := range b.Findings {
-		out.Findings = append(out.Findings, Finding{Control: f.Control, Muted: f.Muted})
+	s.changes[string(s.key)] = out
+	return out
+}
+
+func (s *slimmer) findingList(fs []Finding) []Finding {
+	if len(fs) == 0 {
+		return nil
 	}
+	s.key = s.key[:0]
+	s.key = binary.AppendUvarint(s.key, uint64(len(fs)))
+	for _, f := range fs {
+		s.field(string(f.Control))
+		if m := f.Muted; m != nil {
+			s.key = append(s.key, 1)
+			s.field(string(m.Control))
+			s.field(m.Reason)
+			s.field(m.Until)
+		} else {
+			s.key = append(s.key, 0)
+		}
+	}
+	if out, ok := s.findings[string(s.key)]; ok {
+		return out
+	}
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		out[i] = Finding{Control: f.Control, Muted: f.Muted}
+	}
+	s.findings[string(s.key)] = out
+	return out
+}
+
+func (s *slimmer) exemptList(es []Exemption) []Exemption {
+	if es == nil {
+		return nil
+	}
+	s.key = s.key[:0]
+	s.key = binary.AppendUvarint(s.key, uint64(len(es)))
+	for _, e := range es {
+		s.field(string(e.Control))
+		s.field(e.Reason)
+		s.field(e.Until)
+	}
+	if out, ok := s.exempt[string(s.key)]; ok {
+		return out
+	}
+	out := slices.Clip(slices.Clone(es))
+	s.exempt[string(s.key)] = out
 	return out
 }
 
@@ -90,10 +233,11 @@ type emitter struct {
 	next    int
 	err     error
 	buckets []BucketPlan
+	slim    *slimmer
 }
 
 func newEmitter(sink Sink, n int) *emitter {
-	e := &emitter{sink: sink, pending: map[int]BucketPlan{}, buckets: make([]BucketPlan, 0, n)}
+	e := &emitter{sink: sink, pending: map[int]BucketPlan{}, buckets: make([]BucketPlan, 0, n), slim: newSlimmer()}
 	e.cond = sync.NewCond(&e.mu)
 	return e
 }
@@ -158,7 +302,7 @@ func (e *emitter) keep(b BucketPlan) {
 	if e.err == nil {
 		e.err = e.sink.Bucket(&b)
 	}
-	e.buckets = append(e.buckets, Slim(&b))
+	e.buckets = append(e.buckets, e.slim.slim(&b))
 }
 
 func (e *emitter) tail(p *Plan) error {

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/s3baseline/s3baseline/settings"
 )
 
 // TestBuildStreams: a plan streamed through its sinks while it is made is
@@ -227,3 +230,49 @@ type sinkFunc func(b *BucketPlan) error
 func (sinkFunc) Head(*Plan) error             { return nil }
 func (f sinkFunc) Bucket(b *BucketPlan) error { return f(b) }
 func (sinkFunc) Tail(*Plan) error             { return nil }
+
+// TestSlimmerShares: buckets whose pending changes read alike keep one
+// change list between them, equal to what each would keep alone; a list
+// that differs in any field, however the fields split, is its own; and
+// what is shared cannot be written through by an append.
+func TestSlimmerShares(t *testing.T) {
+	change := func(reason string, impact ...string) Change {
+		return Change{Control: settings.DefaultEncryption, Action: Update, NIST: []string{"SC-28"}, Reason: reason, Impact: impact,
+			Before: json.RawMessage(`{"algorithm":"AES256"}`), After: json.RawMessage(`{"algorithm":"aws:kms"}`), Depends: []settings.Aspect{settings.AspectEncryption}}
+	}
+	noop := Change{Control: settings.AccessLogging, Action: NoOp, Reason: "on"}
+	buckets := []BucketPlan{
+		{Name: "a", Region: "us-east-1", Baseline: "high", Changes: []Change{change("SSE-S3", "x"), noop}, StateDigest: "sha256:a"},
+		{Name: "b", Region: "us-east-1", Baseline: "high", Changes: []Change{noop, change("SSE-S3", "x")}, StateDigest: "sha256:b"},
+		// The same text split differently between the reason and the impact.
+		{Name: "c", Region: "us-east-1", Baseline: "high", Changes: []Change{change("SSE-S3x")}},
+		{Name: "d", Region: "us-east-1", Baseline: "high", Changes: []Change{change("SSE-S3", "", "x")}},
+		{Name: "e", Region: "us-east-1", Baseline: "high", Changes: []Change{noop}},
+	}
+	s := newSlimmer()
+	var got []BucketPlan
+	for i := range buckets {
+		got = append(got, s.slim(&buckets[i]))
+		if diff := cmp.Diff(Slim(&buckets[i]), got[i]); diff != "" {
+			t.Errorf("bucket %s: -alone, +shared:\n%s", buckets[i].Name, diff)
+		}
+	}
+	if len(got[0].Changes) != 1 || got[0].Changes[0].Before != nil || got[0].Changes[0].Depends != nil {
+		t.Fatalf("slim bucket a keeps %+v, want its one pending change without values", got[0].Changes)
+	}
+	if &got[0].Changes[0] != &got[1].Changes[0] {
+		t.Error("buckets a and b have the same pending change but keep two lists")
+	}
+	for _, i := range []int{2, 3} {
+		if &got[i].Changes[0] == &got[0].Changes[0] || &got[i].Changes[0] == &got[5-i].Changes[0] {
+			t.Errorf("bucket %s shares a change list with a bucket whose change differs", got[i].Name)
+		}
+	}
+	if got[4].Changes != nil {
+		t.Errorf("bucket e has nothing pending but keeps %+v", got[4].Changes)
+	}
+	_ = append(got[0].Changes, Change{Control: settings.AccessLogging})
+	if len(got[1].Changes) != 1 || cap(got[1].Changes) != 1 {
+		t.Errorf("an append to a shared list reached another bucket: %+v", got[1].Changes)
+	}
+}
