@@ -304,13 +304,15 @@ func bucketRegions(buckets []BucketPlan) []string {
 // unseen lists, sorted, the buckets of the account the plan did not look
 // at: those outside the config's regions.
 func unseen(all, planned []settings.BucketRef) []string {
-	in := map[string]bool{}
-	for _, b := range planned {
-		in[b.Name] = true
+	// Bucket names are unique and planned is all but what the scope left
+	// out, sorted by name: a whole account has nothing unseen, and the
+	// rest is found by search, with no set of a million names.
+	if len(planned) == len(all) {
+		return nil
 	}
 	var out []string
 	for _, b := range all {
-		if !in[b.Name] {
+		if _, ok := slices.BinarySearchFunc(planned, b.Name, func(r settings.BucketRef, name string) int { return strings.Compare(r.Name, name) }); !ok {
 			out = append(out, b.Name)
 		}
 	}
@@ -321,7 +323,8 @@ func unseen(all, planned []settings.BucketRef) []string {
 // inScope keeps the buckets the globs, the --region flags and the config's
 // regions all admit, sorted by name.
 func inScope(refs []settings.BucketRef, o Options) []settings.BucketRef {
-	var out []settings.BucketRef
+	// Most plans are of the whole account: one allocation, not a doubling.
+	out := make([]settings.BucketRef, 0, len(refs))
 	for _, ref := range refs {
 		if len(o.Buckets) > 0 && !slices.ContainsFunc(o.Buckets, func(g string) bool {
 			ok, _ := path.Match(g, ref.Name) // globs were checked in Build

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -430,5 +431,30 @@ func TestBuildAccountSettings(t *testing.T) {
 	}
 	if err := Verify(p); err != nil {
 		t.Errorf("Verify refuses the plan made with the account's settings: %v", err)
+	}
+}
+
+// TestUnseen: the buckets listed but left out of the scope, sorted, for
+// any order of the listing.
+func TestUnseen(t *testing.T) {
+	refs := func(names ...string) []settings.BucketRef {
+		var out []settings.BucketRef
+		for _, n := range names {
+			out = append(out, settings.BucketRef{Name: n, Region: "us-east-1"})
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		all, planned []settings.BucketRef
+		want         []string
+	}{
+		"whole account":  {all: refs("c", "a", "b"), planned: refs("a", "b", "c")},
+		"some left out":  {all: refs("d", "c", "a", "b"), planned: refs("a", "c"), want: []string{"b", "d"}},
+		"none in scope":  {all: refs("b", "a"), want: []string{"a", "b"}},
+		"nothing listed": {},
+	} {
+		if got := unseen(tc.all, tc.planned); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: unseen = %q, want %q", name, got, tc.want)
+		}
 	}
 }
