@@ -15,7 +15,9 @@ package main
 //     plan listed an impact for it and --allow-impact was given;
 //   - a second plan has no changes except held-back ones;
 //   - rollback restores the observed state exactly, except what the README
-//     documents (a legacy bucket's missing encryption comes back as SSE-S3).
+//     documents (a legacy bucket's missing encryption comes back as SSE-S3);
+//   - with another writer at work between plan and apply, or within apply
+//     (safety_interfere_test.go), nothing they wrote is written over.
 //
 // make test runs at least 200 states; make fuzz runs thousands
 // (-safety.states). A failure prints the seed: -safety.seed replays it.
@@ -255,6 +257,14 @@ func TestSafetyModel(t *testing.T) {
 				name := fmt.Sprintf("states%d-%d/%s/allow-impact=%v", start, start+len(batch)-1, baseline, allowImpact)
 				t.Run(name, func(t *testing.T) {
 					runSafety(t, batch, baseline, allowImpact, seed)
+				})
+			}
+		}
+		// Someone else writes between the plan and the apply.
+		for _, during := range []bool{false, true} {
+			for _, allowImpact := range []bool{false, true} {
+				t.Run(fmt.Sprintf("states%d-%d/interfered/during-apply=%v/allow-impact=%v", start, start+len(batch)-1, during, allowImpact), func(t *testing.T) {
+					runSafetyInterfered(t, batch, allowImpact, during, rand.New(rand.NewPCG(seed, uint64(start))), seed)
 				})
 			}
 		}
@@ -609,16 +619,23 @@ func cutOff(p *plan.Plan, before, after map[string]map[string]emulator.AccessRes
 			if !b.Allowed || a.Allowed {
 				continue
 			}
+			// What can have cut the reader off: every control whose work
+			// the reasons show. Access granted by ACLs ends with
+			// BucketOwnerEnforced as well as with the BPA flags, whatever
+			// stops the reader next (a public policy under
+			// RestrictPublicBuckets, say).
 			var by []settings.ControlID
-			switch {
-			case strings.Contains(a.Reason, "RestrictPublicBuckets"):
-				by = []settings.ControlID{settings.BlockPublicAccess, settings.AccountBlockPublicAccess}
-			case strings.Contains(a.Reason, "KMS-encrypted"):
-				by = []settings.ControlID{settings.DefaultEncryption}
-			case strings.Contains(a.Reason, settings.SidDenyInsecureTransport):
-				by = []settings.ControlID{settings.TLSOnly}
-			case strings.Contains(b.Reason, "ACL"):
-				by = []settings.ControlID{settings.BlockPublicAccess, settings.AccountBlockPublicAccess, settings.ObjectOwnership}
+			if strings.Contains(a.Reason, "RestrictPublicBuckets") {
+				by = append(by, settings.BlockPublicAccess, settings.AccountBlockPublicAccess)
+			}
+			if strings.Contains(a.Reason, "KMS-encrypted") {
+				by = append(by, settings.DefaultEncryption)
+			}
+			if strings.Contains(a.Reason, settings.SidDenyInsecureTransport) {
+				by = append(by, settings.TLSOnly)
+			}
+			if strings.Contains(b.Reason, "ACL") {
+				by = append(by, settings.BlockPublicAccess, settings.AccountBlockPublicAccess, settings.ObjectOwnership)
 			}
 			bp := planned(p, name)
 			stated := func(c plan.Change) bool {

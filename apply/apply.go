@@ -216,7 +216,7 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	outcomes := make([]Outcome, len(pl.Buckets))
 	counter := progress.NewCounter(o.Progress, len(pl.Buckets))
 	pool(ctx, o.Stop, workers, len(pl.Buckets), func(i int) {
-		outcomes[i] = a.bucket(ctx, pl.Buckets[i], preps[i])
+		outcomes[i] = a.bucket(ctx, pl.Buckets[i], a.recheck(ctx, pl.Buckets[i], preps[i]))
 		counter.Add(outcomes[i].isError())
 	})
 
@@ -354,6 +354,7 @@ type applier struct {
 
 	mu    sync.Mutex
 	extra []Outcome // buckets the tool created and brought to the baseline
+
 }
 
 // bucketRecord is the journal record of a write to an aspect of ref.

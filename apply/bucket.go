@@ -46,6 +46,9 @@ type prepared struct {
 	read       []settings.Aspect
 	derived    map[settings.ControlID]plan.Change
 	mismatches map[settings.ControlID]plan.Mismatch
+	// moved are the aspects someone else changed after the check before
+	// the run's first write (see recheck).
+	moved map[settings.Aspect]bool
 }
 
 // prepare re-observes what the plan's changes to apply were judged from
@@ -120,6 +123,50 @@ func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepar
 		forged = append(forged, what+": "+m.What)
 	}
 	return prep, forged
+}
+
+// recheck reads a bucket's aspects again right before its writes. The
+// check before the run's first write covers every bucket, so by a
+// bucket's turn it can be minutes old, and a change made meanwhile to
+// what a change was judged from (a partner's statement in the policy
+// before default encryption moves to SSE-KMS, a website turned on before
+// Block Public Access) would go unseen: each write compares only the
+// aspect it writes. An aspect that reads otherwise now has moved: every
+// change judged from it is stale. The run's own writes to the bucket come
+// after this look, and those for other buckets (a log bucket's delivery
+// grant) are the tool's statements, which the digests leave out. The
+// judgement stays the first check's (a key the run created since must not
+// change it); the changes' own aspects are still compared at their writes. The event path's plan
+// is its own observation of moments before: nothing to read again.
+func (a *applier) recheck(ctx context.Context, bp plan.BucketPlan, prep *prepared) *prepared {
+	if prep == nil || len(prep.read) == 0 {
+		return prep
+	}
+	if _, seen := a.o.Observed[bp.Name]; seen {
+		return prep
+	}
+	now := a.p.ObserveBucket(ctx, settings.BucketRef{Name: bp.Name, Region: bp.Region}, prep.read)
+	again := *prep
+	again.moved = map[settings.Aspect]bool{}
+	for _, asp := range prep.read {
+		_, failedNow := now.Errors[asp]
+		_, failedThen := prep.st.Errors[asp]
+		switch {
+		case failedThen:
+		case failedNow:
+			// Cannot tell what it is now: as good as moved.
+			again.moved[asp] = true
+		case plan.AspectDigest(now, asp) != plan.AspectDigest(prep.st, asp):
+			again.moved[asp] = true
+		}
+	}
+	return &again
+}
+
+// movedDuring reports whether someone else changed asp during the run
+// (recheck). A nil prep has not been looked at twice.
+func (p *prepared) movedDuring(asp settings.Aspect) bool {
+	return p != nil && p.moved[asp]
 }
 
 // plansSame reports whether the bucket, planned again, has exactly the
@@ -214,6 +261,11 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared
 		st.Name, st.Region = bp.Name, bp.Region
 	}
 	changed := changedAspects(bp, st, read)
+	if prep != nil {
+		for asp := range prep.moved {
+			changed[asp] = true
+		}
+	}
 	var ready []plan.Change
 	for _, c := range todo {
 		if asp, msg := failedDependency(c, bp, st); msg != "" {
@@ -224,8 +276,12 @@ func (a *applier) bucket(ctx context.Context, bp plan.BucketPlan, prep *prepared
 		// unless the change there is this plan's own (an earlier run of it
 		// was cut off after writing that aspect) and, planned again from
 		// the bucket as it is now, the change comes out the same.
-		if asp := staleDependency(c, bp, changed); asp != "" && !(prep.ownWriteOf(bp, asp) && prep.plansSame(c.Control)) {
-			out.stale(c.Control, fmt.Sprintf("the bucket's %s changed since the plan was made, and %s was judged from it", asp, c.Control))
+		if asp := staleDependency(c, bp, changed); asp != "" && (prep.movedDuring(asp) || !(prep.ownWriteOf(bp, asp) && prep.plansSame(c.Control))) {
+			when := "since the plan was made"
+			if prep.movedDuring(asp) {
+				when = "during this apply"
+			}
+			out.stale(c.Control, fmt.Sprintf("the bucket's %s changed %s, and %s was judged from it", asp, when, c.Control))
 			continue
 		}
 		if prep != nil {

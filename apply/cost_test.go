@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -39,12 +40,13 @@ func bucketOps(calls []emulator.Call, bucket string) map[string]int {
 	return out
 }
 
-// TestApplyReadsWhatItsChangesDependOn: before its first write, apply reads
-// again what a bucket's changes were judged from (plan.JudgedFrom), not
-// every aspect the plan read; then, at the write, the aspect it writes
-// (compare and swap). A compliant bucket with one control drifted costs
-// those reads and one write, and a change to an aspect none of its
-// changes depends on neither stales nor blocks it.
+// TestApplyReadsWhatItsChangesDependOn: before the run's first write, and
+// again right before the bucket's writes, apply reads what a bucket's
+// changes were judged from (plan.JudgedFrom), not every aspect the plan
+// read; then, at the write, the aspect it writes (compare and swap). A
+// compliant bucket with one control drifted costs those reads and one
+// write, and a change to an aspect none of its changes depends on neither
+// stales nor blocks it.
 func TestApplyReadsWhatItsChangesDependOn(t *testing.T) {
 	cases := map[string]struct {
 		drift   func(srv *emulator.Server, name string) error
@@ -52,22 +54,23 @@ func TestApplyReadsWhatItsChangesDependOn(t *testing.T) {
 		// want are the bucket's calls during apply: the reads before the
 		// run's first write (JudgedFrom of the control, of what the plan
 		// observed: the aspect and the tags, which pick the baseline and
-		// tell whether CloudFormation manages the bucket), the compare and
-		// swap read right before the write, the write, and the provider's
-		// read-back of it.
+		// tell whether CloudFormation manages the bucket), the same again
+		// right before the bucket's writes (the first check may be minutes
+		// old by then), the compare and swap read right before the write,
+		// the write, and the provider's read-back of it.
 		want map[string]int
 	}{
 		"logging off": {
 			drift:   func(srv *emulator.Server, name string) error { return srv.SetLogging(name, nil) },
 			control: settings.AccessLogging,
-			want:    map[string]int{"GetBucketLogging": 3, "GetBucketTagging": 1, "PutBucketLogging": 1},
+			want:    map[string]int{"GetBucketLogging": 4, "GetBucketTagging": 2, "PutBucketLogging": 1},
 		},
 		"notifications gone": {
 			drift: func(srv *emulator.Server, name string) error {
 				return srv.SetNotifications(name, emulator.Notifications{})
 			},
 			control: settings.EventNotifications,
-			want:    map[string]int{"GetBucketNotificationConfiguration": 3, "GetBucketTagging": 1, "PutBucketNotificationConfiguration": 1},
+			want:    map[string]int{"GetBucketNotificationConfiguration": 4, "GetBucketTagging": 2, "PutBucketNotificationConfiguration": 1},
 		},
 	}
 	for name, tc := range cases {
@@ -137,5 +140,57 @@ func TestApplyDependencyChangedIsStale(t *testing.T) {
 		if strings.HasPrefix(op, "Put") || strings.HasPrefix(op, "Delete") {
 			t.Errorf("%d %s to %s, want no write", n, op, bucket)
 		}
+	}
+}
+
+// TestApplyOwnSharedWriteIsNotMoved: the run's own write to a bucket it
+// also changes (a log bucket's delivery grant, written for the buckets
+// that log to it before the log bucket's turn) is not someone else's
+// change: looked at again right before its own writes, the log bucket's
+// Block Public Access, judged from its policy, is still made.
+func TestApplyOwnSharedWriteIsNotMoved(t *testing.T) {
+	sc, data := costScenario(t)
+	e := start(t, sc)
+	logs := emulator.GeneratedLogBucket(sharedRegion)
+	policy, ok := e.srv.BucketPolicy(logs)
+	if !ok {
+		t.Fatalf("the generated log bucket %s has no policy", logs)
+	}
+	var doc struct {
+		Version   string
+		Statement []map[string]any
+	}
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc.Statement = slices.DeleteFunc(doc.Statement, func(s map[string]any) bool { return s["Sid"] == "S3BaselineServerAccessLogs" })
+	text, _ := json.Marshal(doc)
+	if err := e.srv.SetBucketPolicy(logs, string(text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.SetPublicAccessBlock(logs, false, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.SetLogging(data, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := e.plan()
+	lp := bucketPlan(t, p, logs)
+	i := slices.IndexFunc(lp.Changes, func(c plan.Change) bool { return c.Control == settings.BlockPublicAccess })
+	if i < 0 || !lp.Changes[i].Applicable(false) || !slices.Contains(lp.Changes[i].Depends, settings.AspectPolicy) {
+		t.Fatalf("the log bucket's changes %+v: want a block_public_access change to make, judged from the policy", lp.Changes)
+	}
+	// One worker: the buckets in plan order, the log bucket (s3baseline-...)
+	// after the data buckets (s3b-...) whose logging writes its grant.
+	out, _, err := e.apply(p, func(o *apply.Options) { o.Concurrency = 1 })
+	if out == nil {
+		t.Fatalf("apply: %v", err)
+	}
+	granted, _ := e.srv.BucketPolicy(logs)
+	if !strings.Contains(granted, "logging.s3.amazonaws.com") {
+		t.Fatalf("the run wrote no delivery grant to %s: %s", logs, granted)
+	}
+	if o := byBucket(out)[logs]; !slices.Contains(o.Applied, settings.BlockPublicAccess) {
+		t.Errorf("log bucket %s: %s, applied %v, stale %v (%v): want block_public_access made", logs, o.Status, o.Applied, o.Stale, o.Err)
 	}
 }
