@@ -97,14 +97,14 @@ func (b *bench) cli(srv counted, label string, args ...string) cliRun {
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = out, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	r := cliRun{Label: label, Wall: time.Since(start), Latency: b.latency, Workers: b.workers, OutBytes: out.n, Calls: map[string]int{}}
+	peak, err := runPeak(cmd)
+	r := cliRun{Label: label, Wall: time.Since(start), Latency: b.latency, Workers: b.workers, OutBytes: out.n, Calls: map[string]int{}, MaxRSSKB: peak}
 	if err != nil {
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 		mustf(err, "s3baseline %s: %s", strings.Join(args, " "), lines[len(lines)-1])
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.MaxRSSKB, r.CPU = ru.Maxrss, cpuTime(ru)
+		r.CPU = cpuTime(ru)
 	}
 	for op, n := range srv.OpCounts() {
 		if d := n - before[op]; d > 0 {

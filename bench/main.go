@@ -171,7 +171,7 @@ type run struct {
 	Rules       string // rulesTags or rulesNames
 	Result      result
 	Calls       map[string]int // "Service Operation" -> requests the emulator served
-	MaxRSSKB    int64          // the child's peak RSS from wait4
+	MaxRSSKB    int64          // the child's peak RSS (runPeak)
 	Wall        time.Duration  // the child process, start to exit
 	CPU         time.Duration  // the child's user + system time, from wait4
 }
@@ -266,11 +266,11 @@ func (b *bench) child(srv *emulator.Server, mode string, concurrency int, rules 
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	start := time.Now()
-	mustf(cmd.Run(), "%s with concurrency %d", mode, concurrency)
-	r := run{Concurrency: concurrency, Rules: rules, Wall: time.Since(start), Calls: map[string]int{}}
+	peak, err := runPeak(cmd)
+	mustf(err, "%s with concurrency %d", mode, concurrency)
+	r := run{Concurrency: concurrency, Rules: rules, Wall: time.Since(start), Calls: map[string]int{}, MaxRSSKB: peak}
 	mustf(json.Unmarshal(stdout.Bytes(), &r.Result), "read the child's result %q", stdout.String())
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.MaxRSSKB = ru.Maxrss // KiB on Linux
 		r.CPU = cpuTime(ru)
 	}
 	for op, n := range srv.OpCounts() {
@@ -318,7 +318,7 @@ func runChild(mode, endpoint string, concurrency int, sdkPool bool, rules string
 		mustf(fmt.Errorf("unknown mode %q", mode), "child")
 	}
 	res.Limits = prov.AdaptiveLimits()
-	res.VmHWMKB = vmHWM()
+	res.VmHWMKB = vmHWM("self")
 	mustf(json.NewEncoder(os.Stdout).Encode(res), "write result")
 }
 

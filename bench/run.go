@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -390,23 +388,6 @@ var journalOp = map[string]string{
 
 // trailRecordOp is the operation column of trail records.
 const trailRecordOp = "cloudtrail (trail record)"
-
-// vmHWM reads this process's peak resident set size in KiB.
-func vmHWM() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
 
 // compliantScenario is an account of n buckets that all comply with the
 // high baseline under configYAML but for a drift fraction of them, each
