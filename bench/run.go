@@ -180,7 +180,7 @@ type result struct {
 	Limits map[string][2]float64 `json:"limits,omitempty"`
 
 	// VmHWMKB is the process's peak resident set from /proc/self/status;
-	// the parent also reads it from wait4's rusage.
+	// the parent also polls it while the process runs (runPeak).
 	VmHWMKB int64 `json:"vmhwm_kb"`
 }
 

@@ -248,7 +248,7 @@ func (rep *report) writeStreamed(p func(string, ...any)) {
 	p("`s3baseline` itself with its defaults (`--concurrency auto`), the config above as ./s3baseline.yaml:")
 	p("`plan --out FILE` (the plan file written bucket by bucket, the text spooled for stdout), `plan --json`")
 	p("(the document streamed), and `show FILE` (the file read as it streams, its checksum checked first).")
-	p("Peak RSS is wait4's; CPU is user + system; *out* is what it printed, *file* the plan file.")
+	p("Peak RSS is the process's VmHWM, read until it exits; CPU is user + system; *out* is what it printed, *file* the plan file.")
 	p("")
 	p("| command | N | wall | calls | calls/bucket | buckets/s | peak RSS | CPU | CPU per call | out | file |")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
