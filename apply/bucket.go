@@ -145,6 +145,9 @@ func (a *applier) recheck(ctx context.Context, bp plan.BucketPlan, prep *prepare
 	if _, seen := a.o.Observed[bp.Name]; seen {
 		return prep
 	}
+	if stopped(ctx, a.o.Stop) != nil {
+		return prep // bucket skips it: nothing is written after a stop
+	}
 	now := a.p.ObserveBucket(ctx, settings.BucketRef{Name: bp.Name, Region: bp.Region}, prep.read)
 	again := *prep
 	again.moved = map[settings.Aspect]bool{}
