@@ -354,7 +354,6 @@ type applier struct {
 
 	mu    sync.Mutex
 	extra []Outcome // buckets the tool created and brought to the baseline
-
 }
 
 // bucketRecord is the journal record of a write to an aspect of ref.

@@ -136,8 +136,9 @@ func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepar
 // after this look, and those for other buckets (a log bucket's delivery
 // grant) are the tool's statements, which the digests leave out. The
 // judgement stays the first check's (a key the run created since must not
-// change it); the changes' own aspects are still compared at their writes. The event path's plan
-// is its own observation of moments before: nothing to read again.
+// change it); the changes' own aspects are still compared at their writes.
+// The event path's plan is its own observation of moments before: nothing
+// to read again.
 func (a *applier) recheck(ctx context.Context, bp plan.BucketPlan, prep *prepared) *prepared {
 	if prep == nil || len(prep.read) == 0 {
 		return prep
