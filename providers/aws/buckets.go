@@ -55,6 +55,9 @@ func (p *Provider) listAllBuckets(ctx context.Context, client *s3.Client) ([]set
 		if err != nil {
 			return nil, wrap("list buckets", err)
 		}
+		if page.Owner != nil {
+			p.noteOwner(aws.ToString(page.Owner.ID))
+		}
 		for _, b := range page.Buckets {
 			refs = append(refs, settings.BucketRef{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 		}

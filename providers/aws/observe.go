@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/s3baseline/s3baseline/settings"
@@ -56,7 +57,7 @@ func (p *Provider) ObserveBucket(ctx context.Context, ref settings.BucketRef, as
 	}
 	client := p.s3Client(region)
 	seen := make(map[settings.Aspect]bool, len(aspects))
-	for _, a := range aspects {
+	for _, a := range aclLast(aspects) {
 		if seen[a] {
 			continue
 		}
@@ -73,6 +74,13 @@ func (p *Provider) ObserveBucket(ctx context.Context, ref settings.BucketRef, as
 			setError(&st, a, op+": not read: an earlier call for this bucket timed out")
 			continue
 		}
+		if a == settings.AspectACL {
+			if acl, ok := p.disabledACL(&st); ok {
+				st.ACL = acl
+				st.Observed = append(st.Observed, a)
+				continue
+			}
+		}
 		if err := p.observe(ctx, client, region, &st, a); err != nil {
 			setError(&st, a, wrap(op, err).Error())
 			st.Unanswered = timedOut(ctx, err)
@@ -81,6 +89,46 @@ func (p *Provider) ObserveBucket(ctx context.Context, ref settings.BucketRef, as
 		st.Observed = append(st.Observed, a)
 	}
 	return st
+}
+
+// aclLast orders the ACL after Object Ownership when both are asked
+// for, so that the ACL read can be left out (disabledACL).
+func aclLast(aspects []settings.Aspect) []settings.Aspect {
+	i := slices.Index(aspects, settings.AspectACL)
+	j := slices.Index(aspects, settings.AspectOwnership)
+	if i < 0 || j < 0 || i > j {
+		return aspects
+	}
+	out := slices.Delete(slices.Clone(aspects), i, i+1)
+	return append(out, settings.AspectACL)
+}
+
+// disabledACL is what GetBucketAcl would answer for a bucket whose Object
+// Ownership, just read, is BucketOwnerEnforced: with ACLs disabled,
+// "requests to read ACLs always return a response that shows full control
+// for the bucket owner" (AWS-doc "Troubleshooting" under Object
+// Ownership), whatever grants are stored. A compliant high bucket so costs
+// one call less. ok is false while the owner's canonical id is unknown or
+// the ownership was not read as BucketOwnerEnforced: then the ACL is read.
+// The id is the account's (ListBuckets' Owner, or an earlier ACL): were a
+// bucket ever owned by someone else, its ACL would still grant no one but
+// its owner, and an aspect digest that differs only makes a change stale.
+func (p *Provider) disabledACL(st *settings.BucketState) (*settings.ACL, bool) {
+	if !st.Has(settings.AspectOwnership) || st.Ownership == nil || st.Ownership.Rule != settings.OwnershipBucketOwnerEnforced {
+		return nil, false
+	}
+	owner := p.owner.Load()
+	if owner == nil {
+		return nil, false
+	}
+	return &settings.ACL{Owner: *owner, Grants: []settings.Grant{{Type: "CanonicalUser", ID: *owner, Permission: "FULL_CONTROL"}}}, true
+}
+
+// noteOwner keeps the account's canonical user id once it is known.
+func (p *Provider) noteOwner(id string) {
+	if id != "" && p.owner.Load() == nil {
+		p.owner.CompareAndSwap(nil, &id)
+	}
 }
 
 // timedOut reports whether err is a call that got no answer within the
@@ -126,6 +174,9 @@ func (p *Provider) observe(ctx context.Context, client *s3.Client, region string
 		st.Website, err = findWebsite(cctx, client, st.Name)
 	case settings.AspectACL:
 		st.ACL, err = findACL(cctx, client, st.Name)
+		if err == nil {
+			p.noteOwner(st.ACL.Owner)
+		}
 	case settings.AspectPolicyStatus:
 		st.PolicyStatus, err = findPolicyStatus(cctx, client, st.Name)
 	case settings.AspectVersioning:

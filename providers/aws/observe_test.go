@@ -282,3 +282,71 @@ func TestObserveACLAndPolicyStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveDisabledACL: with Object Ownership BucketOwnerEnforced, S3
+// answers GetBucketAcl with the owner's full control whatever is stored, so
+// once the provider knows the owner it gives that answer without the call,
+// and reads the ACL again as soon as ACLs are enabled.
+func TestObserveDisabledACL(t *testing.T) {
+	srv := start(t, loadScenario(t, "testdata/observe.json"), emulator.Options{})
+	ctx := context.Background()
+	public := []emulator.Grant{
+		{Type: "CanonicalUser", ID: srv.OwnerCanonicalID(), Permission: "FULL_CONTROL"},
+		{Type: "Group", URI: settings.GroupAllUsers, Permission: "READ"},
+	}
+	// Stored grants that BucketOwnerEnforced hides: they show again
+	// if ACLs are enabled.
+	if err := srv.SetACL("modern", public); err != nil {
+		t.Fatal(err)
+	}
+	ref := settings.BucketRef{Name: "modern", Region: "us-east-1"}
+	// ACL first on purpose: the provider must read the ownership first.
+	aspects := []settings.Aspect{settings.AspectACL, settings.AspectOwnership}
+	aclCalls := func() int { return countCalls(srv.Calls(), op("s3", "GetBucketAcl")) }
+	observe := func(p interface {
+		ObserveBucket(context.Context, settings.BucketRef, []settings.Aspect) settings.BucketState
+	}, reason string, wantCalls int) settings.BucketState {
+		t.Helper()
+		srv.ResetCalls()
+		st := p.ObserveBucket(ctx, ref, aspects)
+		if len(st.Errors) > 0 || !st.Has(settings.AspectACL) || !st.Has(settings.AspectOwnership) {
+			t.Fatalf("%s: observed %v, errors %v", reason, st.Observed, st.Errors)
+		}
+		if n := aclCalls(); n != wantCalls {
+			t.Errorf("%s: %d GetBucketAcl calls, want %d", reason, n, wantCalls)
+		}
+		return st
+	}
+
+	p := newProvider(t, srv)
+	read := observe(p, "owner not known yet: the ACL is read", 1)
+	ownerOnly := &settings.ACL{Owner: srv.OwnerCanonicalID(), Grants: []settings.Grant{{Type: "CanonicalUser", ID: srv.OwnerCanonicalID(), Permission: "FULL_CONTROL"}}}
+	if diff := cmp.Diff(ownerOnly, read.ACL); diff != "" {
+		t.Fatalf("GetBucketAcl under BucketOwnerEnforced (-want +got):\n%s", diff)
+	}
+	known := observe(p, "owner known from that answer, ownership enforced: no call", 0)
+	if diff := cmp.Diff(read, known); diff != "" {
+		t.Errorf("the ACL left unread differs from the one read (-read +unread):\n%s", diff)
+	}
+
+	listed := newProvider(t, srv)
+	if _, err := listed.ListBuckets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(read, observe(listed, "owner known from ListBuckets: no call", 0)); diff != "" {
+		t.Errorf("after ListBuckets, the ACL left unread differs from the one read (-read +unread):\n%s", diff)
+	}
+
+	if err := srv.SetOwnership("modern", "ObjectWriter"); err != nil {
+		t.Fatal(err)
+	}
+	enabled := observe(p, "ACLs enabled again: the ACL is read", 1)
+	if n := len(enabled.ACL.Grants); n != 2 {
+		t.Errorf("ACLs enabled: grants %+v, want the stored public grant back", enabled.ACL.Grants)
+	}
+
+	srv.ResetCalls()
+	if st := p.ObserveBucket(ctx, ref, []settings.Aspect{settings.AspectACL}); !st.Has(settings.AspectACL) || aclCalls() != 1 {
+		t.Errorf("ACL asked for without the ownership: observed %v, %d GetBucketAcl calls, want it read", st.Observed, aclCalls())
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -155,6 +156,12 @@ type Provider struct {
 	bucketRegions map[string]string
 
 	keys keyCache
+
+	// owner is the account's canonical user id, kept from the first
+	// ListBuckets or GetBucketAcl answer: with it, a bucket whose Object
+	// Ownership is BucketOwnerEnforced needs no GetBucketAcl (see
+	// ObserveBucket).
+	owner atomic.Pointer[string]
 
 	// caller is GetCallerIdentity's answer, kept once known: the account
 	// and the partition do not change for the life of the credentials.
