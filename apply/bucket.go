@@ -138,7 +138,9 @@ func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepar
 // judgement stays the first check's (a key the run created since must not
 // change it); the changes' own aspects are still compared at their writes.
 // The event path's plan is its own observation of moments before: nothing
-// to read again.
+// to read again. Only what a change depends on besides its own aspects is
+// read: a change's own aspect is read at its write all the same, and a
+// change of it alone never makes that change stale (staleDependency).
 func (a *applier) recheck(ctx context.Context, bp plan.BucketPlan, prep *prepared) *prepared {
 	if prep == nil || len(prep.read) == 0 {
 		return prep
@@ -149,10 +151,14 @@ func (a *applier) recheck(ctx context.Context, bp plan.BucketPlan, prep *prepare
 	if stopped(ctx, a.o.Stop) != nil {
 		return prep // bucket skips it: nothing is written after a stop
 	}
-	now := a.p.ObserveBucket(ctx, settings.BucketRef{Name: bp.Name, Region: bp.Region}, prep.read)
+	read := a.othersDepends(bp, prep.read)
+	if len(read) == 0 {
+		return prep
+	}
+	now := a.p.ObserveBucket(ctx, settings.BucketRef{Name: bp.Name, Region: bp.Region}, read)
 	again := *prep
 	again.moved = map[settings.Aspect]bool{}
-	for _, asp := range prep.read {
+	for _, asp := range read {
 		_, failedNow := now.Errors[asp]
 		_, failedThen := prep.st.Errors[asp]
 		switch {
@@ -165,6 +171,17 @@ func (a *applier) recheck(ctx context.Context, bp plan.BucketPlan, prep *prepare
 		}
 	}
 	return &again
+}
+
+// othersDepends keeps, of read, the aspects some change to apply is judged
+// from (by the tool's list, and the file's) other than its own.
+func (a *applier) othersDepends(bp plan.BucketPlan, read []settings.Aspect) []settings.Aspect {
+	return slices.DeleteFunc(slices.Clone(read), func(asp settings.Aspect) bool {
+		return !slices.ContainsFunc(bp.Changes, func(c plan.Change) bool {
+			return c.Applicable(a.o.AllowImpact) && !slices.Contains(settings.AspectsFor(c.Control), asp) &&
+				(slices.Contains(plan.JudgedFrom(c.Control), asp) || slices.Contains(c.Depends, asp))
+		})
+	})
 }
 
 // movedDuring reports whether someone else changed asp during the run

@@ -29,7 +29,11 @@ import (
 //   - It reads the document back with the aspect's own finder and fails
 //     with "verify ...: wrote X, read Y" unless it sees what it wrote,
 //     re-reading for up to the propagation timeout first, because S3
-//     bucket configuration is eventually consistent.
+//     bucket configuration is eventually consistent ("Bucket
+//     configurations have an eventual consistency model", S3 User Guide)
+//     and S3 can store other than what it was sent (a policy's
+//     principals). Server access logging alone is not read back: S3
+//     documents its changes as visible at once (see PutLogging).
 //
 // Errors are one line, the doing-part first ("put bucket policy:
 // MalformedPolicy: ..."), and unwrap to the SDK's smithy.APIError;
