@@ -460,7 +460,7 @@ func planOutcome(e *env, p *plan.Plan, detailed bool) error {
 			e.logError(fmt.Sprintf("account %s: %s", a.Account, msg), "account", a.Account)
 			n++
 		}
-		for _, b := range a.Buckets {
+		for b := range a.EachBucket() {
 			for _, msg := range b.Errors {
 				e.logError(fmt.Sprintf("bucket %q (%s): %s", b.Name, b.Region, msg), "account", a.Account, "bucket", b.Name, "region", b.Region)
 				n++

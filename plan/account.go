@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,9 @@ type AccountInput struct {
 	// exemptions decide which account controls are in play and what the
 	// trail must log.
 	Buckets []BucketPlan
+	// each, when set, yields the buckets instead of Buckets: a streamed
+	// plan's kept records (see AccountPlan.Kept).
+	each iter.Seq[*BucketPlan]
 	// Unseen are the account's buckets the plan did not look at (outside
 	// the config's regions): the account flags would act on them too.
 	Unseen []string
@@ -99,14 +103,18 @@ type AccountNeeds struct {
 
 // NeedsFor is what the account diff will read for these buckets.
 func NeedsFor(cfg *baselines.Config, buckets []BucketPlan) AccountNeeds {
-	in := AccountInput{Config: cfg, Buckets: buckets}
+	return (&AccountInput{Config: cfg, Buckets: buckets}).needs()
+}
+
+// needs is NeedsFor of the input's config and buckets.
+func (in *AccountInput) needs() AccountNeeds {
 	return AccountNeeds{
 		Trails: len(in.dataBuckets()) > 0,
 		IAM:    in.inPlay(settings.IAMMFA),
 		Shield: in.inPlay(settings.Shield),
 		// Access points are judged for the planned buckets, so with none
 		// there is nothing to list.
-		AccessPoints: len(buckets) > 0 && in.inPlay(settings.AccessPointBPA),
+		AccessPoints: in.hasBuckets() && in.inPlay(settings.AccessPointBPA),
 		MRAPs:        in.inPlay(settings.MRAPBPA),
 		OrgS3:        in.inPlay(settings.AccountBlockPublicAccess) && in.enforced(settings.AccountBlockPublicAccess),
 	}
@@ -142,6 +150,22 @@ func DiffAccount(in AccountInput) AccountResult {
 	return r
 }
 
+// buckets yields the planned buckets: Buckets, or those a streamed plan
+// kept (each). A bucket yielded is the loop's own copy.
+func (in *AccountInput) buckets() iter.Seq[*BucketPlan] {
+	if in.each != nil {
+		return in.each
+	}
+	return eachBucket(in.Buckets)
+}
+
+func (in *AccountInput) hasBuckets() bool {
+	for range in.buckets() {
+		return true
+	}
+	return false
+}
+
 // partition is the account's partition, from the caller's ARN.
 func (in *AccountInput) partition() string { return settings.PartitionOf(in.Account.Caller) }
 
@@ -161,7 +185,7 @@ func (in *AccountInput) baselinesInUse() map[string]*baselines.Baseline {
 	if in.Config.Baseline != nil {
 		used[in.Config.Baseline.Name] = in.Config.Baseline
 	}
-	for _, b := range in.Buckets {
+	for b := range in.buckets() {
 		if bl, ok := all[b.Baseline]; ok {
 			used[b.Baseline] = bl
 		}
@@ -198,7 +222,7 @@ func (in *AccountInput) nist(id settings.ControlID) []string {
 	return slices.Clone(baselines.NIST(id))
 }
 
-func isExempt(b BucketPlan, id settings.ControlID) bool {
+func isExempt(b *BucketPlan, id settings.ControlID) bool {
 	return slices.ContainsFunc(b.Exempt, func(e Exemption) bool { return e.Control == id })
 }
 
@@ -239,7 +263,7 @@ func (in *AccountInput) accountBPA(r *AccountResult) {
 	}
 	all := in.baselinesInUse()
 	var public []string
-	for _, b := range in.Buckets {
+	for b := range in.buckets() {
 		bl := all[b.Baseline]
 		if (bl != nil && bl.AllowsPublicAccess()) || isExempt(b, settings.BlockPublicAccess) {
 			public = append(public, fmt.Sprintf("%s (%s)", b.Name, b.Baseline))
@@ -262,7 +286,7 @@ func (in *AccountInput) accountBPA(r *AccountResult) {
 	// told, or it cannot be made) holds this one back too: the account
 	// flags would act on it all the same.
 	var impact, held []string
-	for _, b := range in.Buckets {
+	for b := range in.buckets() {
 		for _, c := range b.Changes {
 			if c.Control == settings.BlockPublicAccess && c.Action != NoOp {
 				for _, i := range c.Impact {
@@ -330,7 +354,7 @@ func (in *AccountInput) splitBuckets() (data, others []string) {
 	all := in.baselinesInUse()
 	trailBucket := TrailBucket(in.Config, in.Account.AccountID)
 	logTargets := map[string]string{}
-	for _, b := range in.Buckets {
+	for b := range in.buckets() {
 		bl := all[b.Baseline]
 		target, ok := logTargets[b.Region]
 		if !ok {
@@ -860,7 +884,7 @@ func (in *AccountInput) accessPoints(r *AccountResult) {
 		return
 	}
 	planned := map[string]bool{}
-	for _, b := range in.Buckets {
+	for b := range in.buckets() {
 		planned[b.Name] = true
 	}
 	for _, ap := range in.AccessPoints {

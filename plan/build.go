@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"path"
 	"slices"
@@ -187,15 +188,14 @@ feed:
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	buckets := out.buckets
 	// The directory buckets come after the listing's: the account controls
 	// take the listing's as they are, not a copy of the estate.
-	listed := len(buckets)
+	listed := out.count()
 	var dirErr string
 	if dobs, ok := obs.(DirectoryObserver); ok {
 		regions := cfg.Regions
 		if len(regions) == 0 {
-			regions = bucketRegions(buckets)
+			regions = bucketRegions(out.each(0, listed))
 		}
 		// A silent region's buckets say so already (see account).
 		regions = slices.DeleteFunc(slices.Clone(regions), func(region string) bool { return r.regionSilent(region) != "" })
@@ -206,7 +206,6 @@ feed:
 				return nil, err
 			}
 		}
-		buckets = out.buckets
 	}
 
 	var ar AccountResult
@@ -217,7 +216,7 @@ feed:
 		ar = AccountResult{Changes: []Change{}, Findings: []Finding{}, Warnings: []string{
 			"account controls not checked: the plan covers part of the account (--bucket or --region, or an event about one bucket); plan the whole account to check account_block_public_access, cloudtrail_data_events, iam_mfa and shield"}}
 	} else {
-		ar = r.account(ctx, buckets[:listed:listed], unseen(all, refs))
+		ar = r.account(ctx, out.each(0, listed), unseen(all, refs))
 	}
 	if dirErr != "" {
 		ar.Errors = append(ar.Errors, "directory buckets: "+dirErr)
@@ -226,7 +225,7 @@ feed:
 		return nil, err
 	}
 	p := head
-	p.Buckets = buckets
+	p.Buckets, p.Kept = out.buckets, out.kept
 	p.AccountChanges, p.Findings, p.Warnings, p.Errors = ar.Changes, ar.Findings, ar.Warnings, ar.Errors
 	p.AccountPublicAccessBlock, p.AccountPublicAccessBlockError = acct.PublicAccessBlock, acct.PublicAccessBlockError
 	p.Summary = Summarize(p)
@@ -239,9 +238,9 @@ feed:
 
 // account observes what the account controls in play need, once per
 // account, and judges them.
-func (r *run) account(ctx context.Context, buckets []BucketPlan, unseen []string) AccountResult {
-	in := AccountInput{Account: r.acct, Config: r.cfg, Buckets: buckets, Unseen: unseen, Now: r.now}
-	needs := NeedsFor(r.cfg, buckets)
+func (r *run) account(ctx context.Context, buckets iter.Seq[*BucketPlan], unseen []string) AccountResult {
+	in := AccountInput{Account: r.acct, Config: r.cfg, each: buckets, Unseen: unseen, Now: r.now}
+	needs := in.needs()
 	errText := func(err error) string {
 		if err == nil {
 			return ""
@@ -292,13 +291,12 @@ func (r *run) account(ctx context.Context, buckets []BucketPlan, unseen []string
 }
 
 // bucketRegions are the regions of the planned buckets, sorted.
-func bucketRegions(buckets []BucketPlan) []string {
-	var out []string
-	for _, b := range buckets {
-		out = append(out, b.Region)
+func bucketRegions(buckets iter.Seq[*BucketPlan]) []string {
+	seen := map[string]bool{}
+	for b := range buckets {
+		seen[b.Region] = true
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // unseen lists, sorted, the buckets of the account the plan did not look
@@ -323,24 +321,35 @@ func unseen(all, planned []settings.BucketRef) []string {
 // inScope keeps the buckets the globs, the --region flags and the config's
 // regions all admit, sorted by name.
 func inScope(refs []settings.BucketRef, o Options) []settings.BucketRef {
-	// Most plans are of the whole account: one allocation, not a doubling.
-	out := make([]settings.BucketRef, 0, len(refs))
-	for _, ref := range refs {
+	admits := func(ref settings.BucketRef) bool {
 		if len(o.Buckets) > 0 && !slices.ContainsFunc(o.Buckets, func(g string) bool {
 			ok, _ := path.Match(g, ref.Name) // globs were checked in Build
 			return ok
 		}) {
-			continue
+			return false
 		}
 		if len(o.Regions) > 0 && !slices.Contains(o.Regions, ref.Region) {
-			continue
+			return false
 		}
-		if !o.Config.InRegion(ref.Region) {
-			continue
-		}
-		out = append(out, ref)
+		return o.Config.InRegion(ref.Region)
 	}
-	slices.SortFunc(out, func(a, b settings.BucketRef) int { return strings.Compare(a.Name, b.Name) })
+	byName := func(a, b settings.BucketRef) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.ContainsFunc(refs, func(ref settings.BucketRef) bool { return !admits(ref) }) {
+		// The whole account, most plans: the listing itself (S3 lists by
+		// name), not a second copy of a million refs.
+		if !slices.IsSortedFunc(refs, byName) {
+			refs = slices.Clone(refs)
+			slices.SortFunc(refs, byName)
+		}
+		return refs
+	}
+	var out []settings.BucketRef
+	for _, ref := range refs {
+		if admits(ref) {
+			out = append(out, ref)
+		}
+	}
+	slices.SortFunc(out, byName)
 	return out
 }
 

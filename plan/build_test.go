@@ -458,3 +458,24 @@ func TestUnseen(t *testing.T) {
 		}
 	}
 }
+
+// TestInScope: the buckets a plan covers, sorted by name; a whole account
+// listed in order is the listing itself, not a copy of it.
+func TestInScope(t *testing.T) {
+	ref := func(name, region string) settings.BucketRef { return settings.BucketRef{Name: name, Region: region} }
+	cfg := &baselines.Config{}
+	sorted := []settings.BucketRef{ref("a", "us-east-1"), ref("b", "eu-west-1"), ref("c", "us-east-1")}
+	if got := inScope(sorted, Options{Config: cfg}); !slices.Equal(got, sorted) || &got[0] != &sorted[0] {
+		t.Errorf("whole account listed in order: got %v (a copy: %t), want the listing itself", got, len(got) > 0 && &got[0] != &sorted[0])
+	}
+	unsorted := []settings.BucketRef{ref("c", "us-east-1"), ref("a", "us-east-1"), ref("b", "eu-west-1")}
+	if got := inScope(unsorted, Options{Config: cfg}); !slices.Equal(got, sorted) || unsorted[0].Name != "c" {
+		t.Errorf("whole account out of order: got %v, listing now %v; want it sorted, the listing untouched", got, unsorted)
+	}
+	if got, want := inScope(unsorted, Options{Config: cfg, Regions: []string{"us-east-1"}}), []settings.BucketRef{ref("a", "us-east-1"), ref("c", "us-east-1")}; !slices.Equal(got, want) {
+		t.Errorf("--region us-east-1: got %v, want %v", got, want)
+	}
+	if got, want := inScope(sorted, Options{Config: cfg, Buckets: []string{"b*"}}), []settings.BucketRef{ref("b", "eu-west-1")}; !slices.Equal(got, want) {
+		t.Errorf("--bucket b*: got %v, want %v", got, want)
+	}
+}

@@ -7,6 +7,7 @@ package plan
 
 import (
 	"encoding/json"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -55,10 +56,14 @@ type AccountPlan struct {
 	Account string `json:"account"`
 	Caller  string `json:"caller"`
 	// Name is the account's name in the organization (org plans only).
-	Name           string       `json:"name,omitempty"`
-	Buckets        []BucketPlan `json:"buckets"`
-	AccountChanges []Change     `json:"account_changes"`
-	Findings       []Finding    `json:"findings"`
+	Name    string       `json:"name,omitempty"`
+	Buckets []BucketPlan `json:"buckets"`
+	// Kept holds the buckets instead of Buckets in a plan Build streamed
+	// to a sink: they were written as they were made, and what is left of
+	// each is read with EachBucket.
+	Kept           *Kept     `json:"-"`
+	AccountChanges []Change  `json:"account_changes"`
+	Findings       []Finding `json:"findings"`
 	// Warnings are the account's: a change held back and why.
 	Warnings []string `json:"account_warnings,omitempty"`
 	// Errors are the account's: a control that could not be judged, or
@@ -73,6 +78,24 @@ type AccountPlan struct {
 	// Summary counts this account; in a one-account plan the top-level
 	// summary is the same and this one is not written.
 	Summary Summary `json:"summary"`
+}
+
+// EachBucket yields the section's buckets in plan order: Buckets, or what a
+// streamed plan kept of them (Kept, Slim buckets). A kept bucket is
+// yielded as a copy of its own each time.
+func (a *AccountPlan) EachBucket() iter.Seq[*BucketPlan] {
+	if a.Kept != nil {
+		return a.Kept.each(0, a.Kept.Len())
+	}
+	return eachBucket(a.Buckets)
+}
+
+// BucketCount is the number of buckets EachBucket yields.
+func (a *AccountPlan) BucketCount() int {
+	if a.Kept != nil {
+		return a.Kept.Len()
+	}
+	return len(a.Buckets)
 }
 
 // Organization makes one plan of several accounts' plans: the header,
@@ -321,7 +344,7 @@ type Summary struct {
 // this; `plan --detailed-exitcode` and `apply` both ask it.
 func (p *Plan) Empty() bool {
 	for _, a := range p.Sections() {
-		for _, b := range a.Buckets {
+		for b := range a.EachBucket() {
 			if b.pending() > 0 {
 				return false
 			}
@@ -368,9 +391,8 @@ func Summarize(p *Plan) Summary {
 }
 
 func summarizeAccount(a *AccountPlan) Summary {
-	s := Summary{Buckets: len(a.Buckets), Changes: pending(a.AccountChanges), Errors: len(a.Errors), Findings: unmuted(a.Findings)}
-	for i := range a.Buckets {
-		b := &a.Buckets[i]
+	s := Summary{Buckets: a.BucketCount(), Changes: pending(a.AccountChanges), Errors: len(a.Errors), Findings: unmuted(a.Findings)}
+	for b := range a.EachBucket() {
 		n := b.pending()
 		s.Changes += n
 		if n > 0 {
@@ -397,7 +419,7 @@ func ActionCounts(p *Plan) map[Action]int {
 		}
 	}
 	for _, a := range p.Sections() {
-		for _, b := range a.Buckets {
+		for b := range a.EachBucket() {
 			add(b.Changes)
 		}
 		add(a.AccountChanges)

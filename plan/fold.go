@@ -143,7 +143,7 @@ func controlSummary(p *Plan) (map[settings.ControlID]*controlTally, []settings.C
 		}
 	}
 	for _, a := range p.Sections() {
-		for _, b := range a.Buckets {
+		for b := range a.EachBucket() {
 			count(b.Changes)
 			for _, f := range b.Findings {
 				if f.Muted == nil {

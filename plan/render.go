@@ -126,8 +126,8 @@ func (r *renderer) accountTail(a *AccountPlan) {
 	}
 	var compliant []string
 	n := 0
-	for i := range a.Buckets {
-		if b := &a.Buckets[i]; b.Compliant() {
+	for b := range a.EachBucket() {
+		if b.Compliant() {
 			if n++; n <= maxCompliantNames {
 				compliant = append(compliant, b.Name)
 			}

@@ -3,6 +3,8 @@ package plan
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"iter"
 	"slices"
 	"sync"
 
@@ -82,10 +84,15 @@ type slimmer struct {
 	findings map[string][]Finding
 	exempt   map[string][]Exemption
 	key      []byte
+
+	// shapes are the distinct Slim buckets without their names (see
+	// keep), by what they hold.
+	shapes map[string]*BucketPlan
 }
 
 func newSlimmer() *slimmer {
-	return &slimmer{strs: map[string]string{}, changes: map[string][]Change{}, findings: map[string][]Finding{}, exempt: map[string][]Exemption{}}
+	return &slimmer{strs: map[string]string{}, changes: map[string][]Change{}, findings: map[string][]Finding{}, exempt: map[string][]Exemption{},
+		shapes: map[string]*BucketPlan{}}
 }
 
 // str is s, shared with every equal string seen before.
@@ -135,6 +142,36 @@ func (s *slimmer) slim(b *BucketPlan) BucketPlan {
 	out.Findings = s.findingList(b.Findings)
 	out.Exempt = s.exemptList(b.Exempt)
 	return out
+}
+
+// keep is b Slim as a kept record: its name, and its shape (the Slim
+// bucket without the name) shared with every bucket that reads the same.
+// A plan of a million buckets so keeps 24 bytes and a name for each where a
+// Slim BucketPlan is ten times that; most of an estate comes in a few
+// dozen shapes.
+func (s *slimmer) keep(b *BucketPlan) keptBucket {
+	sb := s.slim(b)
+	s.key = s.key[:0]
+	s.field(sb.Region)
+	s.field(sb.Baseline)
+	s.list(sb.Errors)
+	if sb.Directory {
+		s.key = append(s.key, 1)
+	} else {
+		s.key = append(s.key, 0)
+	}
+	// The lists are interned, so where they are is what they are (%p of
+	// a slice is its first element's address; nil's is 0).
+	s.key = fmt.Appendf(s.key, "%p,%d,%t|%p,%d,%t|%p,%d,%t", sb.Changes, len(sb.Changes), sb.Changes == nil,
+		sb.Findings, len(sb.Findings), sb.Findings == nil, sb.Exempt, len(sb.Exempt), sb.Exempt == nil)
+	shape, ok := s.shapes[string(s.key)]
+	if !ok {
+		sb.Name = ""
+		sb.Errors = s.strList(sb.Errors)
+		shape = &sb
+		s.shapes[string(s.key)] = shape
+	}
+	return keptBucket{name: b.Name, shape: shape}
 }
 
 func (s *slimmer) changeList(cs []Change) []Change {
@@ -223,7 +260,7 @@ const window = 4096
 
 // emitter hands Build's buckets to the sink in plan order as they finish
 // out of order, and keeps what the plan returns: every bucket whole with
-// no sink, Slim with one.
+// no sink, a kept record of each with one.
 type emitter struct {
 	sink Sink
 
@@ -232,14 +269,77 @@ type emitter struct {
 	pending map[int]BucketPlan
 	next    int
 	err     error
-	buckets []BucketPlan
+	buckets []BucketPlan // no sink
+	kept    *Kept        // a sink
 	slim    *slimmer
 }
 
 func newEmitter(sink Sink, n int) *emitter {
-	e := &emitter{sink: sink, pending: map[int]BucketPlan{}, buckets: make([]BucketPlan, 0, n), slim: newSlimmer()}
+	e := &emitter{sink: sink, pending: map[int]BucketPlan{}}
+	if sink == nil {
+		e.buckets = make([]BucketPlan, 0, n)
+	} else {
+		e.kept = &Kept{recs: make([]keptBucket, 0, n)}
+		e.slim = newSlimmer()
+	}
 	e.cond = sync.NewCond(&e.mu)
 	return e
+}
+
+// count is how many buckets have been kept.
+func (e *emitter) count() int {
+	if e.kept != nil {
+		return e.kept.Len()
+	}
+	return len(e.buckets)
+}
+
+// each yields the kept buckets from i to j (not j).
+func (e *emitter) each(i, j int) iter.Seq[*BucketPlan] {
+	if e.kept != nil {
+		return e.kept.each(i, j)
+	}
+	return eachBucket(e.buckets[i:j])
+}
+
+// Kept is what a streamed plan keeps of its buckets once they are written:
+// each bucket Slim (see Slim), as its name and a shape it shares with every
+// bucket that reads the same. AccountPlan.EachBucket reads them.
+type Kept struct {
+	recs []keptBucket
+}
+
+type keptBucket struct {
+	name  string
+	shape *BucketPlan
+}
+
+// Len is the number of buckets kept.
+func (k *Kept) Len() int { return len(k.recs) }
+
+// each yields buckets i to j (not j), each as a copy of its own: what a
+// loop keeps of one never changes a shape.
+func (k *Kept) each(i, j int) iter.Seq[*BucketPlan] {
+	return func(yield func(*BucketPlan) bool) {
+		for _, r := range k.recs[i:j] {
+			b := *r.shape
+			b.Name = r.name
+			if !yield(&b) {
+				return
+			}
+		}
+	}
+}
+
+// eachBucket yields pointers into buckets.
+func eachBucket(buckets []BucketPlan) iter.Seq[*BucketPlan] {
+	return func(yield func(*BucketPlan) bool) {
+		for i := range buckets {
+			if !yield(&buckets[i]) {
+				return
+			}
+		}
+	}
 }
 
 func (e *emitter) head(p *Plan) error {
@@ -302,7 +402,7 @@ func (e *emitter) keep(b BucketPlan) {
 	if e.err == nil {
 		e.err = e.sink.Bucket(&b)
 	}
-	e.buckets = append(e.buckets, e.slim.slim(&b))
+	e.kept.recs = append(e.kept.recs, e.slim.keep(&b))
 }
 
 func (e *emitter) tail(p *Plan) error {

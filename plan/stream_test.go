@@ -50,10 +50,18 @@ func TestBuildStreams(t *testing.T) {
 	if streamed.Summary != whole.Summary {
 		t.Errorf("summary %+v, want %+v", streamed.Summary, whole.Summary)
 	}
-	for i, b := range streamed.Buckets {
-		if diff := cmp.Diff(Slim(&whole.Buckets[i]), b); diff != "" {
+	if streamed.Buckets != nil || streamed.BucketCount() != len(whole.Buckets) {
+		t.Fatalf("streamed plan holds %d buckets whole and keeps %d, want none whole and %d kept", len(streamed.Buckets), streamed.BucketCount(), len(whole.Buckets))
+	}
+	i := 0
+	for b := range streamed.EachBucket() {
+		if diff := cmp.Diff(Slim(&whole.Buckets[i]), *b); diff != "" {
 			t.Errorf("bucket %s kept: -Slim, +kept:\n%s", b.Name, diff)
 		}
+		i++
+	}
+	if i != len(whole.Buckets) {
+		t.Errorf("EachBucket yielded %d buckets, want %d", i, len(whole.Buckets))
 	}
 	lines := strings.Split(strings.TrimSuffix(doc.String(), "\n"), "\n")
 	if want := len(whole.Buckets) + 2; len(lines) != want {
@@ -274,5 +282,42 @@ func TestSlimmerShares(t *testing.T) {
 	_ = append(got[0].Changes, Change{Control: settings.AccessLogging})
 	if len(got[1].Changes) != 1 || cap(got[1].Changes) != 1 {
 		t.Errorf("an append to a shared list reached another bucket: %+v", got[1].Changes)
+	}
+
+	// Kept records: a and b read the same, so they share one shape; the
+	// others each have their own, and reading a record back is Slim.
+	var kept []keptBucket
+	for i := range buckets {
+		kept = append(kept, s.keep(&buckets[i]))
+	}
+	if kept[0].shape != kept[1].shape {
+		t.Error("buckets a and b read the same but keep two shapes")
+	}
+	for i := 2; i < len(kept); i++ {
+		for j := range i {
+			if kept[i].shape == kept[j].shape {
+				t.Errorf("buckets %s and %s differ but share a shape", buckets[i].Name, buckets[j].Name)
+			}
+		}
+	}
+	k := &Kept{recs: kept}
+	i := 0
+	for b := range k.each(0, k.Len()) {
+		if diff := cmp.Diff(Slim(&buckets[i]), *b); diff != "" {
+			t.Errorf("bucket %s read back: -Slim, +kept:\n%s", buckets[i].Name, diff)
+		}
+		b.Name, b.Region = "changed", "changed" // the loop's own copy
+		i++
+	}
+	if kept[0].shape.Region != "us-east-1" || kept[0].shape.Name != "" {
+		t.Errorf("a loop's change reached the shared shape: %+v", kept[0].shape)
+	}
+	// Errors and the baseline are part of a shape too.
+	withErr := buckets[4]
+	withErr.Name, withErr.Errors = "f", []string{"get bucket policy: AccessDenied"}
+	low := buckets[4]
+	low.Name, low.Baseline = "g", "low"
+	if e, l := s.keep(&withErr), s.keep(&low); e.shape == kept[4].shape || l.shape == kept[4].shape {
+		t.Error("a bucket with an error, or another baseline, shares the shape of bucket e")
 	}
 }

@@ -174,7 +174,7 @@ func Build(p *plan.Plan, outcomes []apply.Outcome, run Run) *Report {
 		a := Account{Account: sec.Account, Name: sec.Name, Caller: sec.Caller,
 			Errors: nonNil(append(slices.Clone(sec.Errors), accountErr[sec.Account]...)), Warnings: nonNil(sec.Warnings),
 			Buckets: []Bucket{}, AccountControls: []AccountControl{}, Findings: []Finding{}}
-		for _, b := range sec.Buckets {
+		for b := range sec.EachBucket() {
 			rb := Bucket{Name: b.Name, Region: b.Region, Baseline: b.Baseline, Drift: []Control{},
 				Fixed: []settings.ControlID{}, HeldBack: []string{}, Errors: nonNil(slices.Clone(b.Errors))}
 			for _, c := range b.Changes {
@@ -237,7 +237,7 @@ func Build(p *plan.Plan, outcomes []apply.Outcome, run Run) *Report {
 
 func inPlan(p *plan.Plan, o apply.Outcome) bool {
 	for _, sec := range p.Sections() {
-		for _, b := range sec.Buckets {
+		for b := range sec.EachBucket() {
 			if b.Name == o.Bucket && b.Region == o.Region {
 				return true
 			}
