@@ -57,6 +57,9 @@ type AccountInput struct {
 	// each, when set, yields the buckets instead of Buckets: a streamed
 	// plan's kept records (see AccountPlan.Kept).
 	each iter.Seq[*BucketPlan]
+	// inUse and split cache baselinesInUse and splitBuckets (read only).
+	inUse map[string]*baselines.Baseline
+	split *[2][]string
 	// Unseen are the account's buckets the plan did not look at (outside
 	// the config's regions): the account flags would act on them too.
 	Unseen []string
@@ -172,6 +175,15 @@ func (in *AccountInput) partition() string { return settings.PartitionOf(in.Acco
 // baselinesInUse is the default baseline and every baseline a planned
 // bucket is assigned, by name.
 func (in *AccountInput) baselinesInUse() map[string]*baselines.Baseline {
+	// Asked by every control's inPlay, enforced and nist: one pass over a
+	// million buckets, not one per question. Read only.
+	if in.inUse == nil {
+		in.inUse = in.findBaselinesInUse()
+	}
+	return in.inUse
+}
+
+func (in *AccountInput) findBaselinesInUse() map[string]*baselines.Baseline {
 	all := map[string]*baselines.Baseline{}
 	if in.Config.Baseline != nil {
 		all[in.Config.Baseline.Name] = in.Config.Baseline
@@ -351,6 +363,15 @@ func (in *AccountInput) dataBuckets() []string {
 // splitBuckets divides the planned buckets into those the trail must log
 // and the others, each sorted.
 func (in *AccountInput) splitBuckets() (data, others []string) {
+	// Asked more than once (what to read, then the trail): one pass.
+	if in.split == nil {
+		d, o := in.findSplit()
+		in.split = &[2][]string{d, o}
+	}
+	return in.split[0], in.split[1]
+}
+
+func (in *AccountInput) findSplit() (data, others []string) {
 	all := in.baselinesInUse()
 	trailBucket := TrailBucket(in.Config, in.Account.AccountID)
 	logTargets := map[string]string{}
@@ -773,10 +794,14 @@ func mergeAdvanced(cur []settings.AdvancedEventSelector, spec TrailSpec) ([]sett
 		}
 		return out
 	}
-	out := build(settings.FieldSelector{Field: "resources.ARN", StartsWith: sortedSet(append(listed, objectPrefixes(spec.Partition, spec.Buckets)...))})
-	n := advancedValues(out)
+	// More buckets than CloudTrail takes values cannot be listed one by
+	// one (each is a value of its own): a million are not spelt out first.
+	n := len(spec.Buckets)
 	if n <= maxAdvancedValues {
-		return out, false, nil
+		out := build(settings.FieldSelector{Field: "resources.ARN", StartsWith: sortedSet(append(listed, objectPrefixes(spec.Partition, spec.Buckets)...))})
+		if n = advancedValues(out); n <= maxAdvancedValues {
+			return out, false, nil
+		}
 	}
 	if spec.Excluded != nil {
 		allBut := build(settings.FieldSelector{Field: "resources.ARN", NotStartsWith: sortedSet(objectPrefixes(spec.Partition, spec.Excluded))})
@@ -784,7 +809,7 @@ func mergeAdvanced(cur []settings.AdvancedEventSelector, spec TrailSpec) ([]sett
 			return allBut, true, nil
 		}
 	}
-	return nil, false, fmt.Errorf("the trail's advanced event selectors would hold %d values, over CloudTrail's limit of %d, and logging every bucket but the others does not fit either; split the buckets over trails or exempt some", n, maxAdvancedValues)
+	return nil, false, fmt.Errorf("the trail's advanced event selectors would hold at least %d values, over CloudTrail's limit of %d, and logging every bucket but the others does not fit either; split the buckets over trails or exempt some", n, maxAdvancedValues)
 }
 
 // advancedValues counts the values of every condition of the selectors, the
@@ -883,9 +908,18 @@ func (in *AccountInput) accessPoints(r *AccountResult) {
 		r.Errors = append(r.Errors, fmt.Sprintf("%s: cannot list access points: %s", id, in.AccessPointsErr))
 		return
 	}
+	// A set of the access points' buckets, not of every planned bucket:
+	// an account has few access points and may have a million buckets.
 	planned := map[string]bool{}
-	for b := range in.buckets() {
-		planned[b.Name] = true
+	for _, ap := range in.AccessPoints {
+		planned[ap.Bucket] = false
+	}
+	if len(planned) > 0 {
+		for b := range in.buckets() {
+			if _, ok := planned[b.Name]; ok {
+				planned[b.Name] = true
+			}
+		}
 	}
 	for _, ap := range in.AccessPoints {
 		if !planned[ap.Bucket] || ap.PublicAccessBlock.AllOn() {

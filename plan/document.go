@@ -81,8 +81,8 @@ type AccountPlan struct {
 }
 
 // EachBucket yields the section's buckets in plan order: Buckets, or what a
-// streamed plan kept of them (Kept, Slim buckets). A kept bucket is
-// yielded as a copy of its own each time.
+// streamed plan kept of them (Kept, Slim buckets). The bucket yielded is
+// valid until the loop's next turn: copy what must outlast it.
 func (a *AccountPlan) EachBucket() iter.Seq[*BucketPlan] {
 	if a.Kept != nil {
 		return a.Kept.each(0, a.Kept.Len())
