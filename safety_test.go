@@ -643,7 +643,10 @@ func cutOff(p *plan.Plan, before, after map[string]map[string]emulator.AccessRes
 					return false
 				}
 				if c.Control == settings.AccountBlockPublicAccess {
-					return slices.ContainsFunc(c.Impact, func(i string) bool { return strings.HasPrefix(i, "bucket "+name+":") })
+					return slices.ContainsFunc(c.Impact, func(i string) bool {
+						names, _, ok := plan.ImpactBuckets(i)
+						return ok && slices.Contains(names, name)
+					})
 				}
 				return len(c.Impact) > 0
 			}

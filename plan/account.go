@@ -169,6 +169,57 @@ func (in *AccountInput) hasBuckets() bool {
 	return false
 }
 
+// bucketsSaying gathers what buckets say, each distinct message once with
+// every bucket saying it: a legacy estate's buckets share a handful of
+// impacts, and one line per bucket made the account change of a million
+// buckets hundreds of MB of the same sentence.
+type bucketsSaying struct {
+	order []string
+	names map[string][]string
+}
+
+func (g *bucketsSaying) add(bucket, msg string) {
+	if g.names == nil {
+		g.names = map[string][]string{}
+	}
+	if _, ok := g.names[msg]; !ok {
+		g.order = append(g.order, msg)
+	}
+	g.names[msg] = append(g.names[msg], bucket)
+}
+
+// lines are "bucket a: msg" or "buckets a, b, c: msg", in the order the
+// messages first came (ImpactBuckets reads them back).
+func (g *bucketsSaying) lines() []string {
+	var out []string
+	for _, msg := range g.order {
+		names := g.names[msg]
+		what := "bucket "
+		if len(names) > 1 {
+			what = "buckets "
+		}
+		out = append(out, what+strings.Join(names, ", ")+": "+msg)
+	}
+	return out
+}
+
+// ImpactBuckets reads an account change's impact line back: the buckets it
+// names and what they would lose. ok is false for a line that names none.
+// Bucket names hold neither ", " nor ": ".
+func ImpactBuckets(line string) (buckets []string, msg string, ok bool) {
+	head, msg, found := strings.Cut(line, ": ")
+	if !found {
+		return nil, "", false
+	}
+	switch {
+	case strings.HasPrefix(head, "buckets "):
+		return strings.Split(strings.TrimPrefix(head, "buckets "), ", "), msg, true
+	case strings.HasPrefix(head, "bucket "):
+		return []string{strings.TrimPrefix(head, "bucket ")}, msg, true
+	}
+	return nil, "", false
+}
+
 // partition is the account's partition, from the caller's ARN.
 func (in *AccountInput) partition() string { return settings.PartitionOf(in.Account.Caller) }
 
@@ -297,24 +348,24 @@ func (in *AccountInput) accountBPA(r *AccountResult) {
 	// A bucket whose own change is held back (its impact could not be
 	// told, or it cannot be made) holds this one back too: the account
 	// flags would act on it all the same.
-	var impact, held []string
+	var impact, held bucketsSaying
 	for b := range in.buckets() {
 		for _, c := range b.Changes {
 			if c.Control == settings.BlockPublicAccess && c.Action != NoOp {
 				for _, i := range c.Impact {
-					impact = append(impact, fmt.Sprintf("bucket %s: %s", b.Name, i))
+					impact.add(b.Name, i)
 				}
 				if c.HeldBack != "" {
-					held = append(held, fmt.Sprintf("bucket %s: %s", b.Name, c.HeldBack))
+					held.add(b.Name, c.HeldBack)
 				}
 			}
 		}
 	}
 	ch := Change{Control: id, Action: createOrUpdate(cur == nil), Before: rawJSON(cur), After: rawJSON(want),
 		NIST: in.nist(id), Reason: "account-level Block Public Access overrides every bucket's; no bucket in scope is allowed to be public",
-		Impact: impact}
-	if len(held) > 0 {
-		ch.HeldBack = "the buckets' own Block Public Access changes are held back, and the account flags would act on them the same way: " + strings.Join(held, "; ")
+		Impact: impact.lines()}
+	if h := held.lines(); len(h) > 0 {
+		ch.HeldBack = "the buckets' own Block Public Access changes are held back, and the account flags would act on them the same way: " + strings.Join(h, "; ")
 	}
 	r.Changes = append(r.Changes, ch)
 }

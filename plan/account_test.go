@@ -339,3 +339,37 @@ func TestDiffAccessPoints(t *testing.T) {
 		t.Errorf("low does not report access points, but needs %+v", n)
 	}
 }
+
+// TestAccountBPAImpactsGrouped: buckets whose own Block Public Access
+// change has the same impact share one line of the account change, which
+// names every one of them; ImpactBuckets reads the names back.
+func TestAccountBPAImpactsGrouped(t *testing.T) {
+	bpa := func(name string, impact ...string) BucketPlan {
+		return BucketPlan{Name: name, Baseline: "high", Changes: []Change{{Control: settings.BlockPublicAccess, Action: Create, Impact: impact}}}
+	}
+	buckets := []BucketPlan{bpa("a", "website", "acl"), bpa("b", "website"), bpa("c", "acl"), bpa("d"), bpa("e", "website")}
+	r := DiffAccount(AccountInput{Account: testAccountState(), Config: testConfig(builtin(t, "high")), Buckets: buckets})
+	i := slices.IndexFunc(r.Changes, func(c Change) bool { return c.Control == settings.AccountBlockPublicAccess })
+	if i < 0 {
+		t.Fatalf("no account_block_public_access change in %+v", r.Changes)
+	}
+	want := []string{"buckets a, b, e: website", "buckets a, c: acl"}
+	if got := r.Changes[i].Impact; !slices.Equal(got, want) {
+		t.Errorf("impact = %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		line  string
+		names []string
+		msg   string
+		ok    bool
+	}{
+		{"buckets a, b, e: website: its index is public", []string{"a", "b", "e"}, "website: its index is public", true},
+		{"bucket s3b-00002-legacy: ACLs are enabled", []string{"s3b-00002-legacy"}, "ACLs are enabled", true},
+		{"the trail: something", nil, "", false},
+	} {
+		names, msg, ok := ImpactBuckets(tc.line)
+		if !slices.Equal(names, tc.names) || msg != tc.msg || ok != tc.ok {
+			t.Errorf("ImpactBuckets(%q) = %q, %q, %v; want %q, %q, %v", tc.line, names, msg, ok, tc.names, tc.msg, tc.ok)
+		}
+	}
+}
