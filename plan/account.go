@@ -154,7 +154,7 @@ func DiffAccount(in AccountInput) AccountResult {
 }
 
 // buckets yields the planned buckets: Buckets, or those a streamed plan
-// kept (each). A bucket yielded is the loop's own copy.
+// kept (each). The bucket yielded is valid until the loop's next turn.
 func (in *AccountInput) buckets() iter.Seq[*BucketPlan] {
 	if in.each != nil {
 		return in.each
