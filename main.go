@@ -499,6 +499,9 @@ func applyCommand(e *env) *cli.Command {
 			}
 			rr.prov = prov
 			var p *plan.Plan
+			// trusted: the plan is this process's own, or its signature
+			// was verified (apply.Options.Trusted).
+			trusted := false
 			if c.NArg() == 1 {
 				for _, f := range []string{"baseline", "config", "bucket", "region", "allow-empty", "accounts", "role-name", "shard"} {
 					if c.IsSet(f) {
@@ -510,7 +513,7 @@ func applyCommand(e *env) *cli.Command {
 				if p, err = plan.OpenFile(c.Args().First(), plan.ReadOptions{Keep: func(b *plan.BucketPlan) bool { return !b.Compliant() }}); err != nil {
 					return err
 				}
-				if err := checkSignature(c, e, prov, p, c.Args().First()); err != nil {
+				if trusted, err = checkSignature(c, e, prov, p, c.Args().First()); err != nil {
 					return err
 				}
 			} else {
@@ -525,6 +528,7 @@ func applyCommand(e *env) *cli.Command {
 				if p, err = buildPlan(c, e, prov, cfg, rc, nil); err != nil {
 					return err
 				}
+				trusted = true
 				if err := plan.Render(e.stdout, p, plan.RenderOptions{Color: useColor(c, e.stdout)}); err != nil {
 					return err
 				}
@@ -570,6 +574,7 @@ func applyCommand(e *env) *cli.Command {
 					AllowImpact: c.Bool("allow-impact"),
 					Now:         e.now,
 					Progress:    report,
+					Trusted:     trusted,
 				}, accountConcurrency(c))
 			})
 		}),
@@ -775,7 +780,7 @@ func showPlan(c *cli.Context, e *env, prov *awsprovider.Provider, path string) e
 	var sink plan.Sink
 	p, err := plan.OpenFile(path, plan.ReadOptions{
 		Verified: func(h *plan.Plan) error {
-			if err := checkSignature(c, e, prov, h, path); err != nil {
+			if _, err := checkSignature(c, e, prov, h, path); err != nil {
 				return err
 			}
 			if len(h.Accounts) > 0 {
@@ -841,25 +846,27 @@ func signatureFlags() []cli.Flag {
 
 // checkSignature verifies p's signature with --sign-key. A signed plan read
 // without --sign-key is let through with a note: the operator did not ask
-// for the check, and the key the plan names proves nothing.
-func checkSignature(c *cli.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, path string) error {
+// for the check, and the key the plan names proves nothing. verified is
+// whether the signature was checked and holds: the plan is then the one
+// the holder of the operator's key signed, nobody else's edit.
+func checkSignature(c *cli.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, path string) (verified bool, err error) {
 	unchecked := ""
 	if p.Signature != nil {
 		unchecked = fmt.Sprintf("The plan is signed (with key %s), but no --sign-key was given: the signature was not checked.", p.Signature.KeyID)
 	}
 	key, err := verifyKey(c, e, unchecked)
 	if key == "" || err != nil {
-		return err
+		return false, err
 	}
 	if err := plan.VerifySignature(c.Context, prov, key, p, c.Bool("require-signature"), path); err != nil {
-		return err
+		return false, err
 	}
 	if p.Signature == nil {
 		e.info(fmt.Sprintf("%s is not signed: nothing to verify with %s (give --require-signature to refuse unsigned plans).", path, key))
-		return nil
+		return false, nil
 	}
 	e.info(fmt.Sprintf("Signature verified with key %s.", key))
-	return nil
+	return true, nil
 }
 
 // signJournal makes every record of j carry an HMAC with --sign-key.

@@ -126,10 +126,10 @@ var interferences = []interference{
 // --allow-impact or not) and checks the promises above. The other writer
 // works between the plan and the apply, or (during) within the apply,
 // between its check of a bucket and its writes.
-func runSafetyInterfered(t *testing.T, batch []emulator.Bucket, allowImpact, during bool, r *rand.Rand, seed uint64) {
+func runSafetyInterfered(t *testing.T, batch []emulator.Bucket, allowImpact, during, signed bool, r *rand.Rand, seed uint64) {
 	srv, dir, cfg, names := safetyEnv(t, batch, "high", seed)
 	planFile, journal := filepath.Join(dir, "plan.json"), filepath.Join(dir, "journal.jsonl")
-	if res := runCLI(t, "plan", "--config", cfg, "--endpoint-url", srv.URL(), "--out", planFile, "--allow-empty"); res.code == 2 || strings.Contains(res.stderr, "panic") {
+	if res := runCLI(t, append([]string{"plan", "--config", cfg, "--endpoint-url", srv.URL(), "--out", planFile, "--allow-empty"}, signFlags(signed)...)...); res.code == 2 || strings.Contains(res.stderr, "panic") {
 		t.Fatalf("plan exited %d: %s", res.code, res.stderr)
 	}
 	p, err := plan.ReadFile(planFile)
@@ -183,7 +183,7 @@ func runSafetyInterfered(t *testing.T, batch []emulator.Bucket, allowImpact, dur
 		}
 	}
 
-	args := []string{"apply", planFile, "--endpoint-url", srv.URL(), "--journal", journal}
+	args := append([]string{"apply", planFile, "--endpoint-url", srv.URL(), "--journal", journal}, signFlags(signed)...)
 	if allowImpact {
 		args = append(args, "--allow-impact")
 	}
@@ -191,6 +191,7 @@ func runSafetyInterfered(t *testing.T, batch []emulator.Bucket, allowImpact, dur
 	if strings.Contains(res.stderr, "panic") {
 		t.Fatalf("apply: %s", res.stderr)
 	}
+	checkVerified(t, signed, res)
 	mu.Lock()
 	defer mu.Unlock()
 	after := srv.Snapshot()

@@ -64,9 +64,36 @@ func safetyKeys() []emulator.KMSKey {
 		keys = append(keys,
 			emulator.KMSKey{Region: r, ID: fmt.Sprintf("0000000%d-aaaa-4aaa-8aaa-00000000000%d", i, i), Aliases: []string{"alias/s3baseline"}},
 			emulator.KMSKey{Region: r, ID: fmt.Sprintf("1111111%d-bbbb-4bbb-8bbb-11111111111%d", i, i), Aliases: []string{"alias/team"}},
+			// The operator's plan-signing key (the signed runs).
+			emulator.KMSKey{Region: r, ID: fmt.Sprintf("2222222%d-cccc-4ccc-8ccc-22222222222%d", i, i), Aliases: []string{safetySignKey}, KeySpec: "HMAC_256"},
 		)
 	}
 	return keys
+}
+
+// safetySignKey signs the plans of the signed runs: a plan whose
+// signature apply verifies is the tool's own (apply.Options.Trusted), so
+// apply plans each bucket again at its turn alone, with no check of the
+// whole plan before the first write.
+const safetySignKey = "alias/safety-plan-signing"
+
+// signFlags are the flags of a signed run's plan and apply, none for an
+// unsigned one.
+func signFlags(signed bool) []string {
+	if signed {
+		return []string{"--sign-key", safetySignKey}
+	}
+	return nil
+}
+
+// checkVerified fails a signed run whose apply did not verify the plan's
+// signature: it would have checked the plan whole, and the run would not
+// test the trusted path it is for.
+func checkVerified(t *testing.T, signed bool, res result) {
+	t.Helper()
+	if signed && !strings.Contains(res.stderr, "Signature verified with key "+safetySignKey) {
+		t.Fatalf("the signed run's apply did not verify the plan's signature: %s", res.stderr)
+	}
 }
 
 func keyARN(region, alias string) string {
@@ -256,15 +283,28 @@ func TestSafetyModel(t *testing.T) {
 			for _, allowImpact := range []bool{false, true} {
 				name := fmt.Sprintf("states%d-%d/%s/allow-impact=%v", start, start+len(batch)-1, baseline, allowImpact)
 				t.Run(name, func(t *testing.T) {
-					runSafety(t, batch, baseline, allowImpact, seed)
+					runSafety(t, batch, baseline, allowImpact, false, seed)
 				})
 			}
 		}
+		// A signed plan, verified by apply: trusted, so each bucket is
+		// observed and planned again at its turn only.
+		for _, allowImpact := range []bool{false, true} {
+			t.Run(fmt.Sprintf("states%d-%d/high/signed/allow-impact=%v", start, start+len(batch)-1, allowImpact), func(t *testing.T) {
+				runSafety(t, batch, "high", allowImpact, true, seed)
+			})
+		}
 		// Someone else writes between the plan and the apply.
-		for _, during := range []bool{false, true} {
+		// With a signed plan only between the plan and the apply: there the
+		// look at the bucket's turn is apply's first and last before the
+		// writes, so "right after the first read" of an aspect the bucket
+		// does not write is after its last, a moment no client can see (S3
+		// has no conditional write of a bucket's configuration); an
+		// unsigned plan's look at its turn is its second.
+		for _, mode := range []struct{ during, signed bool }{{false, false}, {true, false}, {false, true}} {
 			for _, allowImpact := range []bool{false, true} {
-				t.Run(fmt.Sprintf("states%d-%d/interfered/during-apply=%v/allow-impact=%v", start, start+len(batch)-1, during, allowImpact), func(t *testing.T) {
-					runSafetyInterfered(t, batch, allowImpact, during, rand.New(rand.NewPCG(seed, uint64(start))), seed)
+				t.Run(fmt.Sprintf("states%d-%d/interfered/during-apply=%v/signed=%v/allow-impact=%v", start, start+len(batch)-1, mode.during, mode.signed, allowImpact), func(t *testing.T) {
+					runSafetyInterfered(t, batch, allowImpact, mode.during, mode.signed, rand.New(rand.NewPCG(seed, uint64(start))), seed)
 				})
 			}
 		}
@@ -358,7 +398,7 @@ func runSafetyEvents(t *testing.T, batch []emulator.Bucket, allowImpact bool, se
 
 // runSafety is one plan, apply, plan, rollback of a batch on a fresh
 // emulator.
-func runSafety(t *testing.T, batch []emulator.Bucket, baseline string, allowImpact bool, seed uint64) {
+func runSafety(t *testing.T, batch []emulator.Bucket, baseline string, allowImpact, signed bool, seed uint64) {
 	srv, dir, cfg, names := safetyEnv(t, batch, baseline, seed)
 	before := srv.Snapshot()
 	access := readers(srv, names)
@@ -366,7 +406,7 @@ func runSafety(t *testing.T, batch []emulator.Bucket, baseline string, allowImpa
 	planFile, journal := filepath.Join(dir, "plan.json"), filepath.Join(dir, "journal.jsonl")
 	// The config's rules are written for every batch; a batch need not hold
 	// a bucket each rule matches.
-	res := runCLI(t, "plan", "--config", cfg, "--endpoint-url", srv.URL(), "--out", planFile, "--allow-empty")
+	res := runCLI(t, append([]string{"plan", "--config", cfg, "--endpoint-url", srv.URL(), "--out", planFile, "--allow-empty"}, signFlags(signed)...)...)
 	if res.code == 2 || strings.Contains(res.stderr, "panic") {
 		t.Fatalf("plan exited %d: %s", res.code, res.stderr)
 	}
@@ -374,7 +414,7 @@ func runSafety(t *testing.T, batch []emulator.Bucket, baseline string, allowImpa
 	if err != nil {
 		t.Fatalf("plan exited %d without a plan file (seed %d): %v\nstderr: %s", res.code, seed, err, res.stderr)
 	}
-	args := []string{"apply", planFile, "--endpoint-url", srv.URL(), "--journal", journal}
+	args := append([]string{"apply", planFile, "--endpoint-url", srv.URL(), "--journal", journal}, signFlags(signed)...)
 	if allowImpact {
 		args = append(args, "--allow-impact")
 	}
@@ -382,6 +422,7 @@ func runSafety(t *testing.T, batch []emulator.Bucket, baseline string, allowImpa
 	if strings.Contains(res.stderr, "panic") {
 		t.Fatalf("apply: %s", res.stderr)
 	}
+	checkVerified(t, signed, res)
 	after := srv.Snapshot()
 	for _, name := range names {
 		b := before.Buckets[name]

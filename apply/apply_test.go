@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -547,7 +548,55 @@ func TestApplyRefusesBeforeFirstWrite(t *testing.T) {
 	}
 }
 
+// TestApplyTrustedPlansAgainAtTurn: a trusted plan (Options.Trusted: this
+// process's own, or its signature verified) is not checked whole before
+// the first write, but every bucket is still planned again right before
+// its writes: a change that is not what the tool plans is stale and
+// nothing is written to it, while the other buckets are applied.
+func TestApplyTrustedPlansAgainAtTurn(t *testing.T) {
+	e := start(t, nil)
+	p := e.plan()
+	mp := bucketPlan(t, p, "modern-default")
+	edited := false
+	for i, c := range mp.Changes {
+		if c.Control == settings.AdminPolicyLock {
+			mp.Changes[i].After = plan.AdminLockStatement("modern-default", plan.AdminLock{Principals: []string{"arn:aws:iam::123456789012:role/Ops"}})
+			edited = true
+		}
+	}
+	if !edited {
+		t.Fatal("modern-default has no admin_policy_lock change to edit")
+	}
+	out, _, err := e.apply(p, allowImpact, func(o *apply.Options) { o.Trusted = true })
+	var forged *plan.ForgeryError
+	if errors.As(err, &forged) {
+		t.Fatalf("a trusted plan was checked whole and refused: %v", err)
+	}
+	got := byBucket(out)
+	if o := got["modern-default"]; !slices.Contains(o.Stale, settings.AdminPolicyLock) {
+		t.Errorf("modern-default: %s, stale %v (%v): want admin_policy_lock stale", o.Status, o.Stale, o.Err)
+	}
+	// Its tls_only change, in the same policy document, is made; the
+	// edited statement is not.
+	if pol, _ := e.srv.BucketPolicy("modern-default"); strings.Contains(pol, settings.SidDenyAdminPolicyChanges) || !strings.Contains(pol, settings.SidDenyInsecureTransport) {
+		t.Errorf("modern-default's policy: %s; want the TLS statement and no admin lock", pol)
+	}
+	if got["legacy-archive"].Status != apply.StatusApplied {
+		t.Errorf("legacy-archive: %+v", got["legacy-archive"])
+	}
+}
+
+// With a trusted plan (Options.Trusted) the buckets are planned again at
+// their turn, after the run created the region's key for an earlier one:
+// the key answers taken before the first write still judge them, so their
+// changes, planned with the key missing, are not stale for it.
 func TestApplyCreatesSharedResourcesOnce(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trusted=%v", trust), func(t *testing.T) { createsSharedResourcesOnce(t, trust) })
+	}
+}
+
+func createsSharedResourcesOnce(t *testing.T, trust bool) {
 	sc := scenario(t)
 	sc.KMSKeys, sc.SNSTopics = nil, nil
 	sc.Buckets = slices.DeleteFunc(sc.Buckets, func(b emulator.Bucket) bool {
@@ -556,7 +605,7 @@ func TestApplyCreatesSharedResourcesOnce(t *testing.T) {
 	e := start(t, sc)
 	p := e.plan()
 	before := e.srv.Snapshot()
-	out, j, _ := e.apply(p, allowImpact)
+	out, j, _ := e.apply(p, allowImpact, func(o *apply.Options) { o.Trusted = trust })
 	got := byBucket(out)
 	for _, name := range []string{"s3baseline-logs-123456789012-us-east-1", "s3baseline-logs-123456789012-eu-west-1"} {
 		if o := got[name]; o.Status != apply.StatusApplied {

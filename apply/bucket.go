@@ -86,7 +86,7 @@ func (a *applier) prepare(ctx context.Context, bp plan.BucketPlan) (prep *prepar
 	}
 	st.Name, st.Region = bp.Name, bp.Region
 	prep = &prepared{st: st, read: read, derived: map[settings.ControlID]plan.Change{}, mismatches: map[settings.ControlID]plan.Mismatch{}}
-	derived := plan.RederiveControls(ctx, a.p, a.cfg, a.acct, st, a.pl.CreatedAt, only)
+	derived := plan.RederiveControls(ctx, a.obs, a.cfg, a.acct, st, a.pl.CreatedAt, only)
 	for _, c := range derived.Changes {
 		prep.derived[c.Control] = c
 	}

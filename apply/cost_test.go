@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -52,21 +53,28 @@ func TestApplyReadsWhatItsChangesDependOn(t *testing.T) {
 	cases := map[string]struct {
 		drift   func(srv *emulator.Server, name string) error
 		control settings.ControlID
-		// want are the bucket's calls during apply: the reads before the
-		// run's first write (JudgedFrom of the control, of what the plan
-		// observed: the aspect and the tags, which pick the baseline and
-		// tell whether CloudFormation manages the bucket), the tags again
-		// right before the bucket's writes (the first check may be minutes
-		// old by then; the control's own aspect is read at its write
-		// anyway), the compare and swap read right before the write, the
-		// write, and the provider's read-back of it where S3 is not
-		// documented to show a write at once (not logging).
+		// want are the bucket's calls during apply of a plan file: the
+		// reads before the run's first write (JudgedFrom of the control,
+		// of what the plan observed: the aspect and the tags, which pick
+		// the baseline and tell whether CloudFormation manages the
+		// bucket), the tags again right before the bucket's writes (the
+		// first check may be minutes old by then; the control's own aspect
+		// is read at its write anyway), the compare and swap read right
+		// before the write, the write, and the provider's read-back of it
+		// where S3 is not documented to show a write at once (not
+		// logging).
 		want map[string]int
+		// trusted are the calls when the plan is the tool's own
+		// (Options.Trusted): the reads before the first write are made at
+		// the bucket's turn instead, and stand for the look again, so the
+		// tags are read once.
+		trusted map[string]int
 	}{
 		"logging off": {
 			drift:   func(srv *emulator.Server, name string) error { return srv.SetLogging(name, nil) },
 			control: settings.AccessLogging,
 			want:    map[string]int{"GetBucketLogging": 2, "GetBucketTagging": 2, "PutBucketLogging": 1},
+			trusted: map[string]int{"GetBucketLogging": 2, "GetBucketTagging": 1, "PutBucketLogging": 1},
 		},
 		"notifications gone": {
 			drift: func(srv *emulator.Server, name string) error {
@@ -74,49 +82,56 @@ func TestApplyReadsWhatItsChangesDependOn(t *testing.T) {
 			},
 			control: settings.EventNotifications,
 			want:    map[string]int{"GetBucketNotificationConfiguration": 3, "GetBucketTagging": 2, "PutBucketNotificationConfiguration": 1},
+			trusted: map[string]int{"GetBucketNotificationConfiguration": 3, "GetBucketTagging": 1, "PutBucketNotificationConfiguration": 1},
 		},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			sc, bucket := costScenario(t)
-			e := start(t, sc)
-			if err := tc.drift(e.srv, bucket); err != nil {
-				t.Fatal(err)
+		for _, trust := range []bool{false, true} {
+			want := tc.want
+			if trust {
+				want = tc.trusted
 			}
-			p := e.plan()
-			bp := bucketPlan(t, p, bucket)
-			var pending []settings.ControlID
-			for _, c := range bp.Changes {
-				if c.Action != plan.NoOp {
-					pending = append(pending, c.Control)
+			t.Run(fmt.Sprintf("%s/trusted=%v", name, trust), func(t *testing.T) {
+				sc, bucket := costScenario(t)
+				e := start(t, sc)
+				if err := tc.drift(e.srv, bucket); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if !slices.Equal(pending, []settings.ControlID{tc.control}) {
-				t.Fatalf("the drifted bucket's pending changes are %v, want only %s", pending, tc.control)
-			}
-			// A change since the plan to an aspect the change does not
-			// depend on: not read, so neither stale nor forged.
-			if err := e.srv.SetVersioning(bucket, "Suspended", ""); err != nil {
-				t.Fatal(err)
-			}
-			e.srv.ResetCalls()
-			out, _, err := e.apply(p)
-			var forged *plan.ForgeryError
-			if errors.As(err, &forged) {
-				t.Fatalf("apply refused the plan as forged: %v", err)
-			}
-			o := byBucket(out)[bucket]
-			if o.Status != apply.StatusApplied {
-				t.Fatalf("bucket %s: %s (%v), want applied", bucket, o.Status, o.Err)
-			}
-			if got := bucketOps(e.srv.Calls(), bucket); !maps.Equal(got, tc.want) {
-				t.Errorf("bucket %s's calls during apply = %v, want %v", bucket, got, tc.want)
-			}
-			st := e.prov.ObserveBucket(context.Background(), settings.BucketRef{Name: bucket, Region: sharedRegion}, []settings.Aspect{settings.AspectVersioning})
-			if st.Versioning == nil || st.Versioning.Status != "Suspended" {
-				t.Errorf("apply touched the versioning it had no change for: %+v", st.Versioning)
-			}
-		})
+				p := e.plan()
+				bp := bucketPlan(t, p, bucket)
+				var pending []settings.ControlID
+				for _, c := range bp.Changes {
+					if c.Action != plan.NoOp {
+						pending = append(pending, c.Control)
+					}
+				}
+				if !slices.Equal(pending, []settings.ControlID{tc.control}) {
+					t.Fatalf("the drifted bucket's pending changes are %v, want only %s", pending, tc.control)
+				}
+				// A change since the plan to an aspect the change does not
+				// depend on: not read, so neither stale nor forged.
+				if err := e.srv.SetVersioning(bucket, "Suspended", ""); err != nil {
+					t.Fatal(err)
+				}
+				e.srv.ResetCalls()
+				out, _, err := e.apply(p, func(o *apply.Options) { o.Trusted = trust })
+				var forged *plan.ForgeryError
+				if errors.As(err, &forged) {
+					t.Fatalf("apply refused the plan as forged: %v", err)
+				}
+				o := byBucket(out)[bucket]
+				if o.Status != apply.StatusApplied {
+					t.Fatalf("bucket %s: %s (%v), want applied", bucket, o.Status, o.Err)
+				}
+				if got := bucketOps(e.srv.Calls(), bucket); !maps.Equal(got, want) {
+					t.Errorf("bucket %s's calls during apply = %v, want %v", bucket, got, want)
+				}
+				st := e.prov.ObserveBucket(context.Background(), settings.BucketRef{Name: bucket, Region: sharedRegion}, []settings.Aspect{settings.AspectVersioning})
+				if st.Versioning == nil || st.Versioning.Status != "Suspended" {
+					t.Errorf("apply touched the versioning it had no change for: %+v", st.Versioning)
+				}
+			})
+		}
 	}
 }
 
@@ -124,6 +139,12 @@ func TestApplyReadsWhatItsChangesDependOn(t *testing.T) {
 // still read again, and a change to it since the plan stales the change
 // (here the tags, which pick the bucket's baseline), with nothing written.
 func TestApplyDependencyChangedIsStale(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trusted=%v", trust), func(t *testing.T) { dependencyChangedIsStale(t, trust) })
+	}
+}
+
+func dependencyChangedIsStale(t *testing.T, trust bool) {
 	sc, bucket := costScenario(t)
 	e := start(t, sc)
 	if err := e.srv.SetLogging(bucket, nil); err != nil {
@@ -134,7 +155,7 @@ func TestApplyDependencyChangedIsStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.srv.ResetCalls()
-	out, _, _ := e.apply(p)
+	out, _, _ := e.apply(p, func(o *apply.Options) { o.Trusted = trust })
 	o := byBucket(out)[bucket]
 	if o.Status != apply.StatusStale {
 		t.Errorf("bucket %s: %s (%v), want stale: its tags changed since the plan", bucket, o.Status, o.Err)
@@ -152,6 +173,12 @@ func TestApplyDependencyChangedIsStale(t *testing.T) {
 // change: looked at again right before its own writes, the log bucket's
 // Block Public Access, judged from its policy, is still made.
 func TestApplyOwnSharedWriteIsNotMoved(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trusted=%v", trust), func(t *testing.T) { ownSharedWriteIsNotMoved(t, trust) })
+	}
+}
+
+func ownSharedWriteIsNotMoved(t *testing.T, trust bool) {
 	sc, data := costScenario(t)
 	e := start(t, sc)
 	logs := emulator.GeneratedLogBucket(sharedRegion)
@@ -185,7 +212,7 @@ func TestApplyOwnSharedWriteIsNotMoved(t *testing.T) {
 	}
 	// One worker: the buckets in plan order, the log bucket (s3baseline-...)
 	// after the data buckets (s3b-...) whose logging writes its grant.
-	out, _, err := e.apply(p, func(o *apply.Options) { o.Concurrency = 1 })
+	out, _, err := e.apply(p, func(o *apply.Options) { o.Concurrency, o.Trusted = 1, trust })
 	if out == nil {
 		t.Fatalf("apply: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -327,4 +328,54 @@ func topicText(p *settings.Policy) *string {
 		return nil
 	}
 	return &p.Raw
+}
+
+// pinKeys asks, before the run's first write, for the configured KMS key
+// in every region where a change to apply is judged with it (a change of
+// the encryption document), and returns the observer that plans buckets
+// again at their turn with those answers (Options.Trusted): a key the run
+// creates for one bucket must not make a later bucket's change come out
+// otherwise than the plan's, which was judged before the key existed, and
+// so stale.
+func (a *applier) pinKeys(ctx context.Context) plan.BucketObserver {
+	pinned := &pinnedKeys{Provider: a.p, ref: a.cfg.Settings.Encryption.KMSKey, m: map[string]keyAnswer{}}
+	if pinned.ref == "" {
+		return pinned
+	}
+	var regions []string
+	for _, b := range a.pl.Buckets {
+		if !slices.Contains(regions, b.Region) && slices.ContainsFunc(b.Changes, func(c plan.Change) bool {
+			return c.Applicable(a.o.AllowImpact) && slices.Contains(settings.AspectsFor(c.Control), settings.AspectEncryption)
+		}) {
+			regions = append(regions, b.Region)
+		}
+	}
+	answers := make([]keyAnswer, len(regions))
+	pool(ctx, nil, len(regions), len(regions), func(i int) {
+		answers[i].info, answers[i].err = a.p.DescribeKey(ctx, regions[i], pinned.ref)
+	})
+	for i, r := range regions {
+		pinned.m[r] = answers[i]
+	}
+	return pinned
+}
+
+// pinnedKeys answers DescribeKey of the configured key from the answers
+// taken before the run's first write; everything else is the provider's.
+type pinnedKeys struct {
+	Provider
+	ref string
+	m   map[string]keyAnswer // by region; read-only once built
+}
+
+type keyAnswer struct {
+	info settings.KeyInfo
+	err  error
+}
+
+func (k *pinnedKeys) DescribeKey(ctx context.Context, region, ref string) (settings.KeyInfo, error) {
+	if ans, ok := k.m[region]; ok && ref == k.ref {
+		return ans.info, ans.err
+	}
+	return k.Provider.DescribeKey(ctx, region, ref)
 }
