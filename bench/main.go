@@ -35,7 +35,7 @@ import (
 
 func main() {
 	var (
-		child       = flag.String("child", "", "internal: run one `plan|save|apply` (save: plan and write it; apply: the saved plan) against -endpoint and print the result")
+		child       = flag.String("child", "", "internal: run one `plan|save|apply|autoapply` (save: plan and write it; apply: the saved plan; autoapply: plan and apply that plan, as apply --auto-approve does) against -endpoint and print the result")
 		endpoint    = flag.String("endpoint", "", "internal: the emulator's URL (with -child)")
 		concurrency = flag.Int("concurrency", 64, "internal: --concurrency of the child")
 		rules       = flag.String("rules", rulesTags, "internal: the child's config: `tags` (a rule matches on tags) or names (rules by name only)")
@@ -215,6 +215,13 @@ func (b *bench) applyRun(n int, drift float64, c int) applyReport {
 	names := b.child(srv, "plan", c, rulesNames)
 	names.Buckets, names.Latency = len(sc.Buckets), b.latency
 	applied := b.child(srv, "apply", c, rulesTags)
+	// The same drifted account again, fresh, applied as `apply
+	// --auto-approve` does: the plan made in the process that applies it,
+	// so trusted (apply.Options.Trusted). The driver counts the calls up
+	// to the end of that plan apart from the apply's.
+	srv2 := b.start(compliantScenario(n, drift, b.seed), b.latency)
+	defer srv2.Close()
+	auto, autoPlan := b.childSplit(srv2, "autoapply", c, rulesTags)
 	r := planned
 	r.Buckets, r.Latency = len(sc.Buckets), b.latency
 	r.Result = mergeApply(planned.Result, applied.Result)
@@ -228,7 +235,19 @@ func (b *bench) applyRun(n int, drift float64, c int) applyReport {
 	r.Wall, r.CPU = planned.Wall+applied.Wall, planned.CPU+applied.CPU
 	drifted, logs := countKinds(sc)
 	return applyReport{run: r, Drifted: drifted, LogBuckets: logs, Drift: drift,
-		PlanCalls: planned.Calls, ApplyCalls: applied.Calls, ApplyRSSKB: applied.MaxRSSKB, Names: names}
+		PlanCalls: planned.Calls, ApplyCalls: applied.Calls, ApplyRSSKB: applied.MaxRSSKB, Names: names,
+		Auto: autoReport{Result: auto.Result, PlanCalls: autoPlan, ApplyCalls: minus(auto.Calls, autoPlan), RSSKB: auto.MaxRSSKB}}
+}
+
+// minus is a's counts less b's, the operations left at 0 dropped.
+func minus(a, b map[string]int) map[string]int {
+	out := map[string]int{}
+	for op, n := range a {
+		if d := n - b[op]; d > 0 {
+			out[op] = d
+		}
+	}
+	return out
 }
 
 // mergeApply is the plan's result with the apply's outcomes and journal.
@@ -258,6 +277,18 @@ func (b *bench) throttledRun(n int, rate float64) run {
 // child runs this program with -child against srv and collects its result,
 // the emulator's request counts during it and its peak RSS.
 func (b *bench) child(srv *emulator.Server, mode string, concurrency int, rules string) run {
+	r, _ := b.runChild(srv, mode, concurrency, rules, false)
+	return r
+}
+
+// childSplit is child for a child that pauses once (the autoapply child,
+// between its plan and its apply): first are the calls the emulator served
+// up to the pause.
+func (b *bench) childSplit(srv *emulator.Server, mode string, concurrency int, rules string) (r run, first map[string]int) {
+	return b.runChild(srv, mode, concurrency, rules, true)
+}
+
+func (b *bench) runChild(srv *emulator.Server, mode string, concurrency int, rules string, split bool) (run, map[string]int) {
 	before := srv.OpCounts()
 	cmd := exec.Command(b.self, "-child", mode, "-endpoint", srv.URL(), "-concurrency", strconv.Itoa(concurrency),
 		"-rules", rules, "-sdk-pool="+strconv.FormatBool(b.sdkPool))
@@ -265,9 +296,43 @@ func (b *bench) child(srv *emulator.Server, mode string, concurrency int, rules 
 	cmd.Dir = b.dir
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	var first map[string]int
+	var paused chan struct{}
+	if split {
+		// fd 3: the child says it paused; fd 4: it goes on when told.
+		readyR, readyW, err := os.Pipe()
+		mustf(err, "pipe")
+		goR, goW, err := os.Pipe()
+		mustf(err, "pipe")
+		cmd.ExtraFiles = []*os.File{readyW, goR}
+		paused = make(chan struct{})
+		go func() {
+			defer close(paused)
+			defer readyR.Close()
+			defer goW.Close()
+			var buf [1]byte
+			if _, err := readyR.Read(buf[:]); err != nil {
+				return // the child ended without pausing
+			}
+			first = map[string]int{}
+			for op, n := range srv.OpCounts() {
+				if d := n - before[op]; d > 0 {
+					first[op] = d
+				}
+			}
+			_, _ = goW.Write(buf[:])
+		}()
+		defer func() { readyW.Close(); goR.Close() }()
+	}
 	start := time.Now()
 	peak, err := runPeak(cmd)
 	mustf(err, "%s with concurrency %d", mode, concurrency)
+	if split {
+		<-paused
+		if first == nil {
+			mustf(fmt.Errorf("the child never paused"), "%s", mode)
+		}
+	}
 	r := run{Concurrency: concurrency, Rules: rules, Wall: time.Since(start), Calls: map[string]int{}, MaxRSSKB: peak}
 	mustf(json.Unmarshal(stdout.Bytes(), &r.Result), "read the child's result %q", stdout.String())
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -278,7 +343,7 @@ func (b *bench) child(srv *emulator.Server, mode string, concurrency int, rules 
 			r.Calls[op] = d
 		}
 	}
-	return r
+	return r, first
 }
 
 // runChild is the child process: one plan, or a plan and its apply, as
@@ -313,7 +378,22 @@ func runChild(mode, endpoint string, concurrency int, sdkPool bool, rules string
 		mustf(err, "read the plan")
 		jdir, err := os.MkdirTemp(dir, "apply-")
 		mustf(err, "journal dir")
-		mustf(applyOnce(ctx, prov, cfg, p, concurrency, jdir, &res), "apply")
+		mustf(applyOnce(ctx, prov, cfg, p, concurrency, jdir, false, &res), "apply")
+	case "autoapply":
+		// As `apply --auto-approve`: the plan this process made, applied
+		// at once and so trusted. Between the two the driver is told (fd
+		// 3) and counts the plan's calls, and says when to go on (fd 4).
+		p, err := planOnce(ctx, prov, cfg, concurrency, &res)
+		mustf(err, "plan")
+		ready, resume := os.NewFile(3, "ready"), os.NewFile(4, "go")
+		var buf [1]byte
+		_, err = ready.Write(buf[:])
+		mustf(err, "tell the driver the plan is made")
+		_, err = resume.Read(buf[:])
+		mustf(err, "wait for the driver")
+		jdir, err := os.MkdirTemp(dir, "apply-")
+		mustf(err, "journal dir")
+		mustf(applyOnce(ctx, prov, cfg, p, concurrency, jdir, true, &res), "apply")
 	default:
 		mustf(fmt.Errorf("unknown mode %q", mode), "child")
 	}

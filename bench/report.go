@@ -52,6 +52,17 @@ type applyReport struct {
 	ApplyRSSKB            int64
 	// Names is the same account planned with rules by name only.
 	Names run
+	// Auto is the same drifted account applied as `apply --auto-approve`
+	// does, on a fresh emulator: its own plan, trusted.
+	Auto autoReport
+}
+
+// autoReport is one `apply --auto-approve` run: the plan's calls and the
+// apply's, counted apart.
+type autoReport struct {
+	Result                result
+	PlanCalls, ApplyCalls map[string]int
+	RSSKB                 int64
 }
 
 // bound is the wall time a perfectly parallel run could not beat: every
@@ -672,7 +683,9 @@ func (rep *report) writeApply(p func(string, ...any)) {
 	p("")
 	p("An account of %d buckets generated compliant with the high baseline (GenerateScenario's compliant", a.Buckets)
 	p("buckets and its %d log buckets), %d of them (%.1f%%) with exactly one control drifted. One process", a.LogBuckets, a.Drifted, 100*float64(a.Drifted)/float64(a.Buckets))
-	p("plans, then applies that plan with a journal at concurrency %d, as `s3baseline apply --auto-approve` does.", a.Concurrency)
+	p("plans and saves the plan, a second applies the saved plan with a journal at concurrency %d, as", a.Concurrency)
+	p("`s3baseline apply PLANFILE` does (the table below; the same account applied as `apply --auto-approve`")
+	p("does, on a fresh emulator, is in the next section's second column).")
 	p("The plan finds %d of the %d regions' log buckets (their server access log targets) to change. The account", r.LogTargetsToChange, r.LogTargets)
 	p("changes are applied too, after the buckets (below).")
 	p("")

@@ -259,17 +259,18 @@ func neededOps(b plan.BucketPlan) map[string]bool {
 	return ops
 }
 
-// applyOnce applies p like `s3baseline apply --auto-approve` does, with a
-// journal in dir, and sorts the journal's writes into bucket, shared and
-// account writes.
-func applyOnce(ctx context.Context, prov *awsprovider.Provider, cfg *baselines.Config, p *plan.Plan, concurrency int, dir string, res *result) error {
+// applyOnce applies p with a journal in dir, as `s3baseline apply
+// PLANFILE` does (the plan checked whole first) or, trusted, as `apply
+// --auto-approve` and a verified signed plan are, and sorts the journal's
+// writes into bucket, shared and account writes.
+func applyOnce(ctx context.Context, prov *awsprovider.Provider, cfg *baselines.Config, p *plan.Plan, concurrency int, dir string, trusted bool, res *result) error {
 	j, err := apply.OpenJournal(filepath.Join(dir, "journal.jsonl"))
 	if err != nil {
 		return err
 	}
 	defer j.Close()
 	start := time.Now()
-	outcomes, err := apply.Apply(ctx, prov, p, apply.Options{Journal: j, Concurrency: concurrency})
+	outcomes, err := apply.Apply(ctx, prov, p, apply.Options{Journal: j, Concurrency: concurrency, Trusted: trusted})
 	res.ApplySeconds = time.Since(start).Seconds()
 	res.Outcomes = map[string]int{}
 	planned := map[string]bool{}

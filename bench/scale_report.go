@@ -50,10 +50,10 @@ func (rep *report) streamed(label string, n int) (cliRun, bool) {
 	return cliRun{}, false
 }
 
-// applyCost is the apply's calls against what its changes allow: 2 per
-// change and 1 per changed bucket.
-func (a applyReport) applyCost() (calls, allowed int) {
-	return total(a.ApplyCalls), 2*a.Result.Applicable + a.Result.ToChange
+// allowedCalls is what the apply's changes allow: 2 per change and 1 per
+// changed bucket.
+func (a applyReport) allowedCalls() int {
+	return 2*a.Result.Applicable + a.Result.ToChange
 }
 
 func (rep *report) writeScaleTargets(p func(string, ...any)) {
@@ -99,10 +99,18 @@ func (rep *report) writeScaleTargets(p func(string, ...any)) {
 			p("| plan ≤ %.0f requests per compliant high bucket, rules by name only (same account) | %.2f | %s |",
 				targetCompliantName, n.callsPerBucket(), yes(n.callsPerBucket() <= targetCompliantName))
 		}
-		calls, allowed := a.applyCost()
-		p("| apply of %.0f%% drift: requests ≤ 2 × changes + 1 per changed bucket | %d calls for %d changes in %d buckets (allowed %d): %.2f per changed bucket, %.2f allowed | %s |",
-			a.Drift*100, calls, a.Result.Applicable, a.Result.ToChange, allowed,
-			float64(calls)/float64(max(1, a.Result.ToChange)), float64(allowed)/float64(max(1, a.Result.ToChange)), yes(calls <= allowed))
+		for _, way := range []struct {
+			label string
+			calls map[string]int
+		}{{"`apply --auto-approve` (its own plan, trusted)", a.Auto.ApplyCalls}, {"`apply PLANFILE` (unsigned, checked whole first)", a.ApplyCalls}} {
+			if way.calls == nil {
+				continue
+			}
+			calls, allowed := total(way.calls), a.allowedCalls()
+			p("| apply of %.0f%% drift, %s: requests ≤ 2 × changes + 1 per changed bucket | %d calls for %d changes in %d buckets (allowed %d): %.2f per changed bucket, %.2f allowed | %s |",
+				a.Drift*100, way.label, calls, a.Result.Applicable, a.Result.ToChange, allowed,
+				float64(calls)/float64(max(1, a.Result.ToChange)), float64(allowed)/float64(max(1, a.Result.ToChange)), yes(calls <= allowed))
+		}
 	}
 	if len(rep.Org) > 0 {
 		r := rep.Org[0]
@@ -159,32 +167,57 @@ func (rep *report) writeApplyCalls(p func(string, ...any)) {
 	if a.Buckets == 0 || a.ApplyCalls == nil {
 		return
 	}
-	calls, allowed := a.applyCost()
+	calls, allowed := total(a.ApplyCalls), a.allowedCalls()
 	changed := max(1, a.Result.ToChange)
+	auto := a.Auto.ApplyCalls
 	p("")
 	p("## Apply: calls per changed bucket, by operation")
 	p("")
-	p("The apply above, in its own process reading the saved plan, so its calls are the apply's alone: %d calls", calls)
+	p("The apply above, in its own process reading the saved plan, so its calls are the apply's alone (*plan file*): %d calls", calls)
 	p("for %d changes in %d changed buckets. The target allows 2 per change (its compare-and-swap read and its", a.Result.Applicable, a.Result.ToChange)
-	p("write) and 1 per changed bucket: %d. Per changed bucket:", allowed)
+	p("write) and 1 per changed bucket: %d. Beside it (*auto-approve*), the same drifted account on a fresh emulator", allowed)
+	p("applied as `apply --auto-approve` does, planned and applied by one process (its calls counted apart at the")
+	p("end of the plan): the plan is the process's own, so trusted (as a plan file whose signature `--sign-key`")
+	p("verifies), and each bucket is looked at once, at its turn, rather than checked before the first write and")
+	p("again at its turn. Per changed bucket:")
 	p("")
-	p("| operation | calls | per changed bucket |")
-	p("|---|---:|---:|")
-	for _, op := range slices.Sorted(maps.Keys(a.ApplyCalls)) {
-		p("| %s | %d | %.2f |", op, a.ApplyCalls[op], float64(a.ApplyCalls[op])/float64(changed))
+	p("| operation | plan file | per changed bucket | auto-approve | per changed bucket |")
+	p("|---|---:|---:|---:|---:|")
+	ops := maps.Clone(a.ApplyCalls)
+	maps.Copy(ops, auto)
+	for _, op := range slices.Sorted(maps.Keys(ops)) {
+		p("| %s | %d | %.2f | %d | %.2f |", op, a.ApplyCalls[op], float64(a.ApplyCalls[op])/float64(changed), auto[op], float64(auto[op])/float64(changed))
 	}
-	p("| **total** | **%d** | **%.2f** |", calls, float64(calls)/float64(changed))
+	p("| **total** | **%d** | **%.2f** | **%d** | **%.2f** |", calls, float64(calls)/float64(changed), total(auto), float64(total(auto))/float64(changed))
 	p("")
-	var reads, writes int
-	for op, n := range a.ApplyCalls {
-		if isWrite(op) {
-			writes += n
-		} else {
-			reads += n
+	for _, way := range []struct {
+		label string
+		calls map[string]int
+	}{{"The plan file's apply", a.ApplyCalls}, {"The auto-approve apply", auto}} {
+		var reads, writes int
+		for op, n := range way.calls {
+			if isWrite(op) {
+				writes += n
+			} else {
+				reads += n
+			}
 		}
+		p("%s: reads %d (%.2f per changed bucket), writes %d (%.2f).", way.label,
+			reads, float64(reads)/float64(changed), writes, float64(writes)/float64(changed))
 	}
-	p("Reads %d (%.2f per changed bucket), writes %d (%.2f). Peak RSS of the apply process: %.0f MiB.",
-		reads, float64(reads)/float64(changed), writes, float64(writes)/float64(changed), mib(a.ApplyRSSKB))
+	if o := a.Auto.Result.Outcomes; o != nil {
+		p("The auto-approve apply's outcomes: %s (the plan file's: %s).", outcomeText(o), outcomeText(a.Result.Outcomes))
+	}
+	p("Peak RSS of the apply process: %.0f MiB (auto-approve, plan and apply: %.0f MiB).", mib(a.ApplyRSSKB), mib(a.Auto.RSSKB))
+}
+
+// outcomeText lists bucket outcomes by status, in order of status.
+func outcomeText(o map[string]int) string {
+	var parts []string
+	for _, st := range slices.Sorted(maps.Keys(o)) {
+		parts = append(parts, fmt.Sprintf("%d %s", o[st], st))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (rep *report) writeAdaptive(p func(string, ...any)) {
