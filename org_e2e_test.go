@@ -505,3 +505,33 @@ func TestOrganizationParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestOrganizationSharedBudget: the accounts planned at once share one
+// worker budget (plan.Options.Slots): with --concurrency 3 and three
+// accounts under way, each with workers of its own, no more than 3 bucket
+// reads of all accounts together are in flight at any moment, and more
+// than one is (the accounts do run side by side).
+func TestOrganizationSharedBudget(t *testing.T) {
+	sc, err := fixtures.OrgScenario("e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Latency makes the requests overlap, so the peak is the client's
+	// bound and not how fast the emulator answers.
+	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{Latency: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { org.Close() })
+	isolateAWSEnv(t)
+	p, r := orgPlan(t, org, "--concurrency", "3", "--account-concurrency", "3")
+	if r.code > 2 {
+		t.Fatalf("plan exited %d: %s", r.code, r.stderr)
+	}
+	if len(p.Accounts) < 3 {
+		t.Fatalf("%d accounts planned, want at least 3", len(p.Accounts))
+	}
+	if got := org.MaxBucketRequestsInFlight("s3"); got > 3 || got < 2 {
+		t.Errorf("at most %d S3 bucket requests of all accounts were in flight at once, want 2 or 3 (--concurrency 3 shared)", got)
+	}
+}

@@ -311,7 +311,7 @@ func (rep *report) writeOrg(p func(string, ...any)) {
 	p("")
 	p("An organization of %d member accounts of %d generated buckets each (`emulator.GenerateOrg`), planned by", r0.Accounts, r0.Buckets/max(1, r0.Accounts))
 	p("`s3baseline plan --accounts all --role-name %s --out FILE` from its management account, with the", benchOrgRole)
-	p("defaults (accounts 32 at a time sharing the workers) and with a fixed `--concurrency`. *Bound* = calls ×")
+	p("defaults (128 accounts at once, a quarter of the 512 workers, their bucket reads sharing the workers) and with a fixed `--concurrency`. *Bound* = calls ×")
 	p("latency / workers (%d for auto: its window's ceiling).", awsprovider.AdaptiveMax)
 	p("")
 	p("| command | accounts | buckets | wall | calls | calls/bucket | bound | of bound | buckets/s | peak RSS | CPU per call |")
