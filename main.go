@@ -566,7 +566,7 @@ func applyCommand(e *env) *cli.Command {
 			return journaled(c, e, rr, prov, "journal", func(ctx context.Context, j *apply.Journal) ([]apply.Outcome, error) {
 				report, done := progressReporter(e, "apply")
 				defer done()
-				return applyPlan(ctx, e, prov, p, apply.Options{
+				return applyPlan(ctx, c, prov, p, apply.Options{
 					Stop:        e.stop,
 					Config:      p.Scope.Settings,
 					Journal:     j,
@@ -575,7 +575,7 @@ func applyCommand(e *env) *cli.Command {
 					Now:         e.now,
 					Progress:    report,
 					Trusted:     trusted,
-				}, accountConcurrency(c))
+				})
 			})
 		}),
 	}

@@ -28,36 +28,15 @@ func orgFlags() []cli.Flag {
 		&cli.StringFlag{Name: "accounts", Usage: "plan the organization's accounts: `all` (every ACTIVE account) or comma-separated ids; needs --role-name"},
 		&cli.StringFlag{Name: "role-name", Usage: "the `ROLE` assumed in each account with --accounts (no default: name the role you granted)"},
 		&cli.StringFlag{Name: "shard", Usage: "with --accounts, only shard `INDEX/COUNT` of the accounts (0-based, e.g. $(JOB_COMPLETION_INDEX)/4)"},
-		&cli.IntFlag{Name: "account-concurrency", Usage: "with --accounts, accounts planned or applied at once (default: plan a quarter of --concurrency, their bucket reads sharing its workers; apply up to 32, or 4 with a fixed --concurrency); --concurrency is shared out among them"},
+		&cli.IntFlag{Name: "account-concurrency", Usage: "with --accounts, accounts planned or applied at once (default: a quarter of --concurrency, 128 with auto); their bucket reads and writes share --concurrency's workers"},
 	}
 }
 
-// Accounts applied at once when --account-concurrency is not given (plan:
-// see planWorkers). Each has its own credentials, throttling and (with --concurrency
-// auto) adaptive windows, so one slow account does not hold the others up;
-// --concurrency is the budget they share. With auto, 32 accounts of 16
-// workers each keep the 512 workers busy even when accounts are small (an
-// organization's typical 20 buckets).
-const (
-	autoAccountConcurrency  = 32
-	fixedAccountConcurrency = 4
-)
-
-// accountConcurrency is --account-concurrency, or its default.
-func accountConcurrency(c *cli.Context) int {
-	if n := c.Int("account-concurrency"); n > 0 {
-		return n
-	}
-	if _, auto, _ := concurrencyFlag(c); auto {
-		return autoAccountConcurrency
-	}
-	return fixedAccountConcurrency
-}
-
-// planWorkers shares the --concurrency budget among the accounts an
-// organization plan reads at once: how many accounts are under way, the
-// bucket workers of each, and the budget's slots (plan.Options.Slots) that
-// every account's bucket reads take. An account spends much of its time in
+// orgWorkers shares the --concurrency budget among the accounts an
+// organization plan or apply works on at once: how many accounts are under
+// way, the bucket workers of each, and the budget's slots
+// (plan.Options.Slots, apply.Options.Slots) that every account's bucket
+// reads and writes take. An account spends much of its time in
 // calls made one after another (assuming its role, its account settings,
 // its bucket list, its account controls) and holds no slot then, so
 // splitting the budget evenly among a few accounts left most of it idle
@@ -70,7 +49,7 @@ func accountConcurrency(c *cli.Context) int {
 // machine, not the network, was the limit), 64 37.7 s; the old split 43.7 s.
 // --account-concurrency N sets the accounts under way; a few of them still
 // get the whole budget between them.
-func planWorkers(c *cli.Context, accounts int) (parallel, perAccount int, slots chan struct{}) {
+func orgWorkers(c *cli.Context, accounts int) (parallel, perAccount int, slots chan struct{}) {
 	budget := workers(c)
 	parallel = max(1, budget/4)
 	if n := c.Int("account-concurrency"); n > 0 {
@@ -245,7 +224,7 @@ func planScope(c *cli.Context, e *env, prov *awsprovider.Provider, opts plan.Opt
 	mine := shard.Of(selected)
 	// Accounts are planned several at once (each through its own role,
 	// credentials and throttling), in the order of mine in the document.
-	parallel, perAccount, slots := planWorkers(c, len(mine))
+	parallel, perAccount, slots := orgWorkers(c, len(mine))
 	opts.Concurrency, opts.Slots = perAccount, slots
 	plans := make([]*plan.Plan, len(mine))
 	errs := make([]error, len(mine))
@@ -302,17 +281,18 @@ func planScope(c *cli.Context, e *env, prov *awsprovider.Provider, opts plan.Opt
 // applyPlan applies a plan: directly for one account, section by section
 // with each account's role for an organization plan. All sections share
 // the journal, whose records name their account.
-func applyPlan(ctx context.Context, e *env, prov *awsprovider.Provider, p *plan.Plan, o apply.Options, accountsAtOnce int) ([]apply.Outcome, error) {
+func applyPlan(ctx context.Context, c *cli.Context, prov *awsprovider.Provider, p *plan.Plan, o apply.Options) ([]apply.Outcome, error) {
 	if len(p.Accounts) == 0 {
 		return apply.Apply(ctx, prov, p, o)
 	}
-	// Sections are applied several at once, each with its account's role;
-	// the journal is shared (its records name their account), outcomes
-	// and errors come in the plan's order.
+	// Sections are applied several at once, each with its account's role
+	// and all within one budget (orgWorkers); the journal is shared (its
+	// records name their account), outcomes and errors come in the plan's
+	// order.
 	outs := make([][]apply.Outcome, len(p.Accounts))
 	secErrs := make([]error, len(p.Accounts))
-	parallel := max(1, min(accountsAtOnce, len(p.Accounts)))
-	o.Concurrency = max(1, o.Concurrency/parallel)
+	parallel, perAccount, slots := orgWorkers(c, len(p.Accounts))
+	o.Concurrency, o.Slots = perAccount, slots
 	eachParallel(ctx, parallel, len(p.Accounts), func(i int) {
 		sec := p.Accounts[i]
 		if len(sec.Errors) > 0 && sec.Caller == "" {

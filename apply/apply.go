@@ -89,6 +89,11 @@ type Options struct {
 	// bucket changed since the plan; the compare and swap at each write is
 	// the same.
 	Trusted bool
+	// Slots, when set, is a worker budget shared with other runs (an
+	// organization's accounts, applied at once): a bucket is looked at and
+	// written only while its worker holds one of the channel's slots, as
+	// plan.Options.Slots.
+	Slots chan struct{}
 }
 
 // ErrInterrupted is why work was not started after Options.Stop closed.
@@ -220,7 +225,8 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	} else {
 		forged := make([][]string, len(pl.Buckets))
 		pool(ctx, o.Stop, workers, len(pl.Buckets), func(i int) {
-			if a.needsWrites(pl.Buckets[i]) {
+			if a.needsWrites(pl.Buckets[i]) && a.take(ctx) {
+				defer a.give()
 				preps[i], forged[i] = a.prepare(ctx, pl.Buckets[i])
 			}
 		})
@@ -236,6 +242,12 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	counter := progress.NewCounter(o.Progress, len(pl.Buckets))
 	pool(ctx, o.Stop, workers, len(pl.Buckets), func(i int) {
 		b := pl.Buckets[i]
+		if a.needsWrites(b) {
+			if !a.take(ctx) {
+				return // reported not started, below
+			}
+			defer a.give()
+		}
 		var prep *prepared
 		switch {
 		case !atTurn:
@@ -274,6 +286,28 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 		errs = multierror.Append(errs, fmt.Errorf("apply %w (%v): %d buckets not started; apply the plan again to finish", ErrInterrupted, err, notStarted))
 	}
 	return outcomes, errs.ErrorOrNil()
+}
+
+// take holds one of Options.Slots for a bucket's reads and writes, and
+// reports false when ctx ends first; without Slots there is nothing to
+// wait for.
+func (a *applier) take(ctx context.Context) bool {
+	if a.o.Slots == nil {
+		return true
+	}
+	select {
+	case a.o.Slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// give returns the slot take held.
+func (a *applier) give() {
+	if a.o.Slots != nil {
+		<-a.o.Slots
+	}
 }
 
 // pool runs fn(i) for i in [0, n) on at most workers goroutines, and

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/s3baseline/s3baseline/apply"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
@@ -240,4 +241,25 @@ func TestSharedGrantFailureNotCached(t *testing.T) {
 		t.Fatalf("rollback: %v", err)
 	}
 	sameAsBefore(t, before, e.srv.Snapshot())
+}
+
+// TestApplySlotsBoundTheBuckets: with Options.Slots (an organization's
+// budget, shared among its accounts) no more buckets are looked at and
+// written at once than the slots allow, whatever Concurrency says, and as
+// many as they allow are.
+func TestApplySlotsBoundTheBuckets(t *testing.T) {
+	e := start(t, nil)
+	p := e.plan()
+	// Every request takes a while, so that the buckets' requests overlap
+	// and the peak is the bound.
+	e.srv.SetChaos(emulator.Chaos{SpikeRate: 1, SpikeLatency: 15 * time.Millisecond})
+	e.srv.ResetInFlight()
+	slots := make(chan struct{}, 2)
+	out, _, err := e.apply(p, allowImpact, func(o *apply.Options) { o.Concurrency, o.Slots = 8, slots })
+	if out == nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := e.srv.MaxBucketRequestsInFlight("s3"); got != 2 {
+		t.Errorf("at most %d S3 bucket requests in flight at once, want 2 (2 slots, 8 workers)", got)
+	}
 }
