@@ -49,7 +49,7 @@ func orgFlags() []cli.Flag {
 // machine, not the network, was the limit), 64 37.7 s; the old split 43.7 s.
 // --account-concurrency N sets the accounts under way; a few of them still
 // get the whole budget between them.
-func orgWorkers(c *cli.Context, accounts int) (parallel, perAccount int, slots chan struct{}) {
+func orgWorkers(c *cli.Context, accounts int) (parallel, perAccount int, slots plan.Slots) {
 	budget := workers(c)
 	parallel = max(1, budget/4)
 	if n := c.Int("account-concurrency"); n > 0 {
@@ -57,7 +57,7 @@ func orgWorkers(c *cli.Context, accounts int) (parallel, perAccount int, slots c
 	}
 	parallel = max(1, min(parallel, accounts))
 	perAccount = max(min(plan.DefaultConcurrency, budget), budget/parallel)
-	return parallel, perAccount, make(chan struct{}, budget)
+	return parallel, perAccount, plan.NewSlots(budget)
 }
 
 // eachParallel runs fn(i) for i in [0, n) on at most workers goroutines,

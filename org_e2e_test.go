@@ -32,12 +32,18 @@ func startOrg(t *testing.T) *emulator.Org {
 // startOrgEdited starts the organization of org-e2e.json changed by edit.
 func startOrgEdited(t *testing.T, edit func(*emulator.OrgScenario)) *emulator.Org {
 	t.Helper()
+	return startOrgWith(t, emulator.Options{}, edit)
+}
+
+// startOrgWith is startOrgEdited with the emulator's options.
+func startOrgWith(t *testing.T, opts emulator.Options, edit func(*emulator.OrgScenario)) *emulator.Org {
+	t.Helper()
 	sc, err := fixtures.OrgScenario("e2e")
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(sc)
-	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{})
+	org, err := emulator.StartOrg("127.0.0.1:0", sc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,18 +518,9 @@ func TestOrganizationParallel(t *testing.T) {
 // reads of all accounts together are in flight at any moment, and more
 // than one is (the accounts do run side by side).
 func TestOrganizationSharedBudget(t *testing.T) {
-	sc, err := fixtures.OrgScenario("e2e")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Latency makes the requests overlap, so the peak is the client's
 	// bound and not how fast the emulator answers.
-	org, err := emulator.StartOrg("127.0.0.1:0", sc, emulator.Options{Latency: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { org.Close() })
-	isolateAWSEnv(t)
+	org := startOrgWith(t, emulator.Options{Latency: 20 * time.Millisecond}, func(*emulator.OrgScenario) {})
 	p, r := orgPlan(t, org, "--concurrency", "3", "--account-concurrency", "3")
 	if r.code > 2 {
 		t.Fatalf("plan exited %d: %s", r.code, r.stderr)

@@ -89,11 +89,10 @@ type Options struct {
 	// bucket changed since the plan; the compare and swap at each write is
 	// the same.
 	Trusted bool
-	// Slots, when set, is a worker budget shared with other runs (an
-	// organization's accounts, applied at once): a bucket is looked at and
-	// written only while its worker holds one of the channel's slots, as
-	// plan.Options.Slots.
-	Slots chan struct{}
+	// Slots, when set, is the worker budget this run shares with others
+	// (plan.Slots): a bucket is looked at and written only while its
+	// worker holds a slot.
+	Slots plan.Slots
 }
 
 // ErrInterrupted is why work was not started after Options.Stop closed.
@@ -225,8 +224,8 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	} else {
 		forged := make([][]string, len(pl.Buckets))
 		pool(ctx, o.Stop, workers, len(pl.Buckets), func(i int) {
-			if a.needsWrites(pl.Buckets[i]) && a.take(ctx) {
-				defer a.give()
+			if a.needsWrites(pl.Buckets[i]) && o.Slots.Take(ctx) {
+				defer o.Slots.Give()
 				preps[i], forged[i] = a.prepare(ctx, pl.Buckets[i])
 			}
 		})
@@ -242,17 +241,18 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 	counter := progress.NewCounter(o.Progress, len(pl.Buckets))
 	pool(ctx, o.Stop, workers, len(pl.Buckets), func(i int) {
 		b := pl.Buckets[i]
-		if a.needsWrites(b) {
-			if !a.take(ctx) {
+		writes := a.needsWrites(b)
+		if writes {
+			if !o.Slots.Take(ctx) {
 				return // reported not started, below
 			}
-			defer a.give()
+			defer o.Slots.Give()
 		}
 		var prep *prepared
 		switch {
 		case !atTurn:
 			prep = a.recheck(ctx, b, preps[i])
-		case a.needsWrites(b) && stopped(ctx, o.Stop) == nil:
+		case writes && stopped(ctx, o.Stop) == nil:
 			// The plan is the tool's own: what a forgery check would
 			// refuse cannot be in it, and a mismatch is stale (bucket).
 			prep, _ = a.prepare(ctx, b)
@@ -286,28 +286,6 @@ func Apply(ctx context.Context, p Provider, pl *plan.Plan, o Options) ([]Outcome
 		errs = multierror.Append(errs, fmt.Errorf("apply %w (%v): %d buckets not started; apply the plan again to finish", ErrInterrupted, err, notStarted))
 	}
 	return outcomes, errs.ErrorOrNil()
-}
-
-// take holds one of Options.Slots for a bucket's reads and writes, and
-// reports false when ctx ends first; without Slots there is nothing to
-// wait for.
-func (a *applier) take(ctx context.Context) bool {
-	if a.o.Slots == nil {
-		return true
-	}
-	select {
-	case a.o.Slots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// give returns the slot take held.
-func (a *applier) give() {
-	if a.o.Slots != nil {
-		<-a.o.Slots
-	}
 }
 
 // pool runs fn(i) for i in [0, n) on at most workers goroutines, and

@@ -12,6 +12,7 @@ import (
 
 	"github.com/s3baseline/s3baseline/apply"
 	"github.com/s3baseline/s3baseline/fixtures/emulator"
+	"github.com/s3baseline/s3baseline/plan"
 	"github.com/s3baseline/s3baseline/settings"
 )
 
@@ -254,7 +255,7 @@ func TestApplySlotsBoundTheBuckets(t *testing.T) {
 	// and the peak is the bound.
 	e.srv.SetChaos(emulator.Chaos{SpikeRate: 1, SpikeLatency: 15 * time.Millisecond})
 	e.srv.ResetInFlight()
-	slots := make(chan struct{}, 2)
+	slots := plan.NewSlots(2)
 	out, _, err := e.apply(p, allowImpact, func(o *apply.Options) { o.Concurrency, o.Slots = 8, slots })
 	if out == nil {
 		t.Fatalf("apply: %v", err)

@@ -75,14 +75,9 @@ type Options struct {
 	// Concurrency bounds the buckets observed at once; 0 is
 	// DefaultConcurrency.
 	Concurrency int
-	// Slots, when set, is a worker budget shared with other runs (an
-	// organization's accounts, planned at once): a bucket is observed only
-	// while its worker holds one of the channel's slots (a send, and a
-	// receive when done), so however many accounts are under way, no more
-	// buckets than the channel's capacity are read at once, and an account
-	// between its bucket reads (assuming its role, reading its account
-	// settings) leaves its slots to the others.
-	Slots chan struct{}
+	// Slots, when set, is the worker budget this run shares with others
+	// (see Slots): a bucket is observed only while its worker holds a slot.
+	Slots Slots
 	// Now is the plan's time (exemption dates are judged against it); zero
 	// is the current time.
 	Now         time.Time
@@ -169,17 +164,11 @@ func Build(ctx context.Context, obs Observer, o Options) (*Plan, error) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				if o.Slots != nil {
-					select {
-					case o.Slots <- struct{}{}:
-					case <-ctx.Done():
-						continue // the feed stops; nothing more is read
-					}
+				if !o.Slots.Take(ctx) {
+					continue // the feed stops; nothing more is read
 				}
 				b := r.bucket(ctx, refs[i])
-				if o.Slots != nil {
-					<-o.Slots
-				}
+				o.Slots.Give()
 				counter.Add(len(b.Errors) > 0)
 				if err := out.done(i, b); err != nil {
 					cancel(err)
